@@ -1,0 +1,36 @@
+## common/ -- libsasldir.so.0, the one backend layer every part links.
+
+lib_LTLIBRARIES += common/libsasldir.la
+
+common_libsasldir_la_SOURCES = \
+	common/sd_result.c common/sd_result.h \
+	common/sd_log.c common/sd_log.h \
+	common/sd_json.c common/sd_json.h \
+	common/sd_toml.c common/sd_toml.h \
+	common/sd_config.c common/sd_config.h \
+	common/sd_secret.c common/sd_secret.h \
+	common/sd_principal.c common/sd_principal.h \
+	common/sd_address.c common/sd_address.h \
+	common/sd_directory.c common/sd_directory.h \
+	common/sd_backend.h \
+	common/backend_memory.c \
+	common/sd_sasl.c common/sd_sasl.h
+
+common_libsasldir_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
+	$(LIBCRYPTO_CFLAGS) $(LIBXCRYPT_CFLAGS) $(LIBSASL2_CFLAGS)
+common_libsasldir_la_LIBADD = $(GLIB_LIBS) $(LIBCRYPTO_LIBS) \
+	$(LIBXCRYPT_LIBS) $(LIBSASL2_LIBS)
+# Only the sd_ interface is exported; everything else stays private.
+common_libsasldir_la_LDFLAGS = $(AM_LDFLAGS) \
+	-version-info $(LIBSASLDIR_LT_VERSION) \
+	-export-symbols-regex '^sd_' -no-undefined
+
+sasldirincludedir = $(includedir)/sasldir
+sasldirinclude_HEADERS = common/sasldir.h common/sd_address.h \
+	common/sd_config.h common/sd_directory.h common/sd_json.h \
+	common/sd_log.h common/sd_principal.h common/sd_result.h \
+	common/sd_secret.h common/sd_sasl.h common/sd_toml.h
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = common/sasldir.pc
+EXTRA_DIST += common/sasldir.pc.in

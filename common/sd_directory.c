@@ -1,0 +1,727 @@
+/*
+ * sd_directory.c - the registry of directories and the generic layer
+ * around the drivers (see sd_directory.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "sd_address.h"
+#include "sd_backend.h"
+#include "sd_config.h"
+#include "sd_directory.h"
+#include "sd_log.h"
+#include "sd_secret.h"
+
+struct sd_directory {
+    char *name;
+    const sd_backend_ops *ops;
+    void *state;
+    char *superuser_group;
+    sd_address_mapping *subaddressing;
+    sd_address_mapping *catch_all;
+    sd_cache_settings cache;
+};
+
+struct sd_registry {
+    gint refcount;
+    char *path;
+    GPtrArray *directories;     /* sd_directory*, owned */
+    sd_directory *default_directory;
+};
+
+/* The drivers built into this library. */
+static const sd_backend_ops *const backends[] = {
+    &sd_backend_memory,
+};
+
+/* Types Stalwart has that this version does not build yet: named
+ * separately so the error says so instead of "unknown type". */
+static const char *const types_not_built[] = {
+    "internal", "sql", "ldap", "smtp", "lmtp", "imap",
+};
+
+/* Stalwart's defaults for [directory.X.cache]. */
+#define DEFAULT_CACHE_ENTRIES 1024
+#define DEFAULT_TTL_POSITIVE_MS (24u * 3600u * 1000u)
+#define DEFAULT_TTL_NEGATIVE_MS (3600u * 1000u)
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                         */
+/* ------------------------------------------------------------------ */
+
+static void
+directory_free(sd_directory *directory)
+{
+    if (directory == NULL)
+        return;
+    if (directory->ops != NULL && directory->state != NULL)
+        directory->ops->close(directory->state);
+    sd_address_mapping_free(directory->subaddressing);
+    sd_address_mapping_free(directory->catch_all);
+    g_free(directory->superuser_group);
+    g_free(directory->name);
+    g_free(directory);
+}
+
+const char *
+sd_directory_name(const sd_directory *directory)
+{
+    return directory->name;
+}
+
+const char *
+sd_directory_type(const sd_directory *directory)
+{
+    return directory->ops->type;
+}
+
+const char *
+sd_directory_superuser_group(const sd_directory *directory)
+{
+    return directory->superuser_group;
+}
+
+const sd_cache_settings *
+sd_directory_cache_settings(const sd_directory *directory)
+{
+    return &directory->cache;
+}
+
+char *
+sd_directory_describe(const sd_directory *directory)
+{
+    char *backend = directory->ops->describe(directory->state);
+    char *line = g_strdup_printf(
+        "%s (%s): %s; subaddressing %s, catch-all %s, superuser group %s",
+        directory->name, directory->ops->type, backend,
+        sd_address_mapping_describe(directory->subaddressing),
+        sd_address_mapping_describe(directory->catch_all),
+        *directory->superuser_group != '\0' ? directory->superuser_group
+                                             : "(none)");
+    g_free(backend);
+    return line;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading one [directory."<name>"] section                            */
+/* ------------------------------------------------------------------ */
+
+static const sd_backend_ops *
+find_backend(sd_cfg_table *section, const char *type)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(backends); i++)
+        if (strcmp(backends[i]->type, type) == 0)
+            return backends[i];
+    for (size_t i = 0; i < G_N_ELEMENTS(types_not_built); i++) {
+        if (strcmp(types_not_built[i], type) == 0) {
+            sd_cfg_error(section, "type", 0,
+                         "directories of type '%s' are not available in "
+                         "sasldir %s (available: memory)", type,
+                         PACKAGE_VERSION);
+            return NULL;
+        }
+    }
+    sd_cfg_error(section, "type", 0,
+                 "unknown directory type '%s' (Stalwart's types are "
+                 "internal, memory, sql, ldap, smtp, lmtp, imap)", type);
+    return NULL;
+}
+
+/* options.subaddressing / options.catch-all: true, false, or
+ * { map = "<regex>", to = "<template>" }. */
+static sd_address_mapping *
+read_mapping(sd_cfg_table *options, const char *key)
+{
+    sd_toml_value *value = sd_cfg_get_value(options, key);
+    if (value == NULL)
+        return sd_address_mapping_new_enabled(false);
+    if (value->type == SD_TOML_BOOLEAN)
+        return sd_address_mapping_new_enabled(value->u.boolean);
+    if (value->type != SD_TOML_TABLE) {
+        sd_cfg_error(options, key, 0,
+                     "expected true, false or { map = \"<regex>\", to = "
+                     "\"<template>\" }, found %s %s",
+                     value->type == SD_TOML_INTEGER ? "an" : "a",
+                     sd_toml_type_name(value->type));
+        return NULL;
+    }
+    sd_cfg_table mapping_table;
+    sd_cfg_get_table(options, key, &mapping_table);
+    const char *regex = NULL, *template_text = NULL;
+    sd_cfg_status have_regex = sd_cfg_get_string(&mapping_table, "map",
+                                                 &regex);
+    sd_cfg_status have_template = sd_cfg_get_string(&mapping_table, "to",
+                                                    &template_text);
+    sd_address_mapping *mapping = NULL;
+    if (have_regex == SD_CFG_ABSENT || have_template == SD_CFG_ABSENT) {
+        sd_cfg_error(options, key, 0, "a custom mapping needs both 'map' "
+                     "(a regular expression) and 'to' (a template)");
+    } else if (have_regex == SD_CFG_FOUND && have_template == SD_CFG_FOUND) {
+        GError *error = NULL;
+        mapping = sd_address_mapping_new_custom(regex, template_text, &error);
+        if (mapping == NULL) {
+            sd_cfg_error(options, key, 0, "%s", error->message);
+            g_error_free(error);
+        }
+    }
+    sd_cfg_table_clear(&mapping_table);
+    return mapping;
+}
+
+static void
+read_options(sd_directory *directory, sd_cfg_table *section)
+{
+    const char *superuser_group = "superusers";
+    sd_cfg_table options = { 0 };
+    if (sd_cfg_get_table(section, "options", &options) == SD_CFG_FOUND) {
+        sd_cfg_get_string(&options, "superuser-group", &superuser_group);
+        directory->subaddressing = read_mapping(&options, "subaddressing");
+        directory->catch_all = read_mapping(&options, "catch-all");
+        sd_cfg_table_clear(&options);
+    }
+    directory->superuser_group = g_strdup(superuser_group);
+    if (directory->subaddressing == NULL)
+        directory->subaddressing = sd_address_mapping_new_enabled(false);
+    if (directory->catch_all == NULL)
+        directory->catch_all = sd_address_mapping_new_enabled(false);
+}
+
+static void
+read_cache(sd_directory *directory, sd_cfg_table *section)
+{
+    sd_cfg_table cache;
+    if (sd_cfg_get_table(section, "cache", &cache) != SD_CFG_FOUND)
+        return;
+    sd_cache_settings *settings = &directory->cache;
+    settings->configured = true;
+    settings->ttl_positive_ms = DEFAULT_TTL_POSITIVE_MS;
+    settings->ttl_negative_ms = DEFAULT_TTL_NEGATIVE_MS;
+    int64_t entries = DEFAULT_CACHE_ENTRIES;
+    sd_cfg_get_int(&cache, "entries", 1, 100000000, &entries);
+    settings->entries = (uint64_t)entries;
+    sd_cfg_table ttl;
+    if (sd_cfg_get_table(&cache, "ttl", &ttl) == SD_CFG_FOUND) {
+        sd_cfg_get_duration(&ttl, "positive", &settings->ttl_positive_ms);
+        sd_cfg_get_duration(&ttl, "negative", &settings->ttl_negative_ms);
+        sd_cfg_table_clear(&ttl);
+    }
+    /* Said out loud rather than ignored: the settings are valid and will
+     * take effect in a version that has the cache. */
+    sd_cfg_warning(&cache, NULL,
+                   "this version of sasldir has no lookup cache yet; the "
+                   "settings are checked but every lookup goes to the "
+                   "directory");
+    sd_cfg_table_clear(&cache);
+}
+
+/*
+ * Reads one directory section.  Returns NULL when the directory is
+ * disabled or has errors (recorded in the configuration).
+ */
+static sd_directory *
+open_directory(const char *name, sd_cfg_table *section)
+{
+    bool disabled = false;
+    sd_cfg_get_bool(section, "disable", &disabled);
+    if (disabled) {
+        sd_cfg_take_all(section);
+        return NULL;
+    }
+    const char *type = NULL;
+    sd_cfg_status status = sd_cfg_get_string(section, "type", &type);
+    if (status == SD_CFG_ABSENT)
+        sd_cfg_error(section, NULL, 0, "missing required key 'type' (one "
+                     "of memory, internal, sql, ldap, smtp, lmtp, imap)");
+    const sd_backend_ops *ops = status == SD_CFG_FOUND
+        ? find_backend(section, type) : NULL;
+    if (ops == NULL) {
+        /* Its other keys mean nothing without a driver: one error about
+         * the type says it all. */
+        sd_cfg_take_all(section);
+        return NULL;
+    }
+
+    sd_directory *directory = g_new0(sd_directory, 1);
+    directory->name = g_strdup(name);
+    directory->ops = ops;
+    read_options(directory, section);
+    read_cache(directory, section);
+
+    GError *error = NULL;
+    if (ops->open(directory, section, &directory->state, &error) != SD_OK) {
+        if (error != NULL) {
+            sd_cfg_error(section, NULL, 0, "%s", error->message);
+            g_error_free(error);
+        }
+        directory->state = NULL;
+        directory_free(directory);
+        return NULL;
+    }
+    return directory;
+}
+
+/* ------------------------------------------------------------------ */
+/* The registry                                                        */
+/* ------------------------------------------------------------------ */
+
+static void
+registry_free(sd_registry *registry)
+{
+    g_ptr_array_unref(registry->directories);
+    g_free(registry->path);
+    g_free(registry);
+}
+
+sd_registry *
+sd_registry_ref(sd_registry *registry)
+{
+    g_atomic_int_inc(&registry->refcount);
+    return registry;
+}
+
+void
+sd_registry_unref(sd_registry *registry)
+{
+    if (registry != NULL && g_atomic_int_dec_and_test(&registry->refcount))
+        registry_free(registry);
+}
+
+const char *
+sd_registry_config_path(const sd_registry *registry)
+{
+    return registry->path;
+}
+
+sd_directory *
+sd_registry_default(sd_registry *registry)
+{
+    return registry->default_directory;
+}
+
+sd_directory *
+sd_registry_get(sd_registry *registry, const char *name)
+{
+    for (guint i = 0; i < registry->directories->len; i++) {
+        sd_directory *directory = g_ptr_array_index(registry->directories, i);
+        if (strcmp(directory->name, name) == 0)
+            return directory;
+    }
+    return NULL;
+}
+
+const GPtrArray *
+sd_registry_directories(const sd_registry *registry)
+{
+    return registry->directories;
+}
+
+/* Opens every section of [directory]; NAMES collects all names written,
+ * enabled or not, for the [storage] check. */
+static void
+open_directories(sd_registry *registry, sd_cfg_table *root, GPtrArray *names)
+{
+    sd_cfg_table all;
+    if (sd_cfg_get_table(root, "directory", &all) != SD_CFG_FOUND) {
+        sd_cfg_error(root, NULL, 1, "no directory is configured: add a "
+                     "[directory.\"<name>\"] section with a type");
+        return;
+    }
+    const sd_toml_value *table = all.table;
+    for (size_t i = 0; i < table->u.table.count; i++) {
+        sd_toml_entry *entry = &table->u.table.entries[i];
+        if (strlen(entry->key) != entry->key_len) {
+            sd_cfg_error(&all, NULL, entry->line,
+                         "a directory name contains a NUL character");
+            entry->used = true;
+            continue;
+        }
+        g_ptr_array_add(names, entry->key);
+        sd_cfg_table section;
+        if (sd_cfg_get_table(&all, entry->key, &section) != SD_CFG_FOUND)
+            continue;
+        sd_directory *directory = open_directory(entry->key, &section);
+        if (directory != NULL)
+            g_ptr_array_add(registry->directories, directory);
+        sd_cfg_table_clear(&section);
+    }
+    if (table->u.table.count == 0)
+        sd_cfg_error(&all, NULL, 0, "no directory is configured: add a "
+                     "[directory.\"<name>\"] section with a type");
+    sd_cfg_table_clear(&all);
+}
+
+static char *
+join_names(const GPtrArray *names)
+{
+    GString *out = g_string_new("");
+    for (guint i = 0; i < names->len; i++)
+        g_string_append_printf(out, "%s'%s'", i > 0 ? ", " : "",
+                               (const char *)g_ptr_array_index(names, i));
+    return g_string_free(out, FALSE);
+}
+
+/* [storage] directory = "<name>": which directory authenticates. */
+static void
+choose_default(sd_registry *registry, sd_cfg_table *root,
+               const GPtrArray *names)
+{
+    const char *wanted = NULL;
+    sd_cfg_table storage;
+    bool have_storage = sd_cfg_get_table(root, "storage", &storage)
+                        == SD_CFG_FOUND;
+    sd_cfg_status status = have_storage
+        ? sd_cfg_get_string(&storage, "directory", &wanted) : SD_CFG_ABSENT;
+
+    char *known = join_names(names);
+    if (status == SD_CFG_FOUND) {
+        registry->default_directory = sd_registry_get(registry, wanted);
+        bool written = false;
+        for (guint i = 0; i < names->len; i++)
+            written = written || strcmp(g_ptr_array_index(names, i),
+                                        wanted) == 0;
+        if (!written)
+            sd_cfg_error(&storage, "directory", 0,
+                         "there is no [directory.\"%s\"] section (the "
+                         "configured directories are: %s)", wanted,
+                         *known != '\0' ? known : "none");
+        else if (registry->default_directory == NULL)
+            sd_cfg_error(&storage, "directory", 0,
+                         "directory '%s' is disabled or could not be "
+                         "opened", wanted);
+    } else if (status == SD_CFG_ABSENT) {
+        /* With a single directory there is nothing to choose. */
+        if (names->len == 1 && registry->directories->len == 1)
+            registry->default_directory =
+                g_ptr_array_index(registry->directories, 0);
+        else if (names->len > 1)
+            sd_cfg_error(root, NULL, 1,
+                         "several directories are configured (%s): say "
+                         "which one authenticates with [storage] "
+                         "directory = \"<name>\"", known);
+    }
+    g_free(known);
+    if (have_storage)
+        sd_cfg_table_clear(&storage);
+}
+
+static sd_registry *
+registry_from_cfg(sd_cfg *cfg, GError **error)
+{
+    sd_registry *registry = g_new0(sd_registry, 1);
+    registry->refcount = 1;
+    registry->path = g_strdup(sd_cfg_filename(cfg));
+    registry->directories = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)directory_free);
+
+    sd_cfg_table root;
+    sd_cfg_root(cfg, &root);
+    GPtrArray *names = g_ptr_array_new();
+    open_directories(registry, &root, names);
+    choose_default(registry, &root, names);
+    if (registry->default_directory == NULL && sd_cfg_error_count(cfg) == 0)
+        sd_cfg_error(&root, NULL, 1, "no enabled directory is left to "
+                     "authenticate with");
+    g_ptr_array_unref(names);
+    sd_cfg_table_clear(&root);
+
+    bool ok = sd_cfg_finish(cfg, error);
+    sd_cfg_free(cfg);
+    if (!ok) {
+        registry_free(registry);
+        return NULL;
+    }
+    return registry;
+}
+
+sd_registry *
+sd_registry_load(const char *path, GError **error)
+{
+    sd_cfg *cfg = sd_cfg_load(path, error);
+    return cfg != NULL ? registry_from_cfg(cfg, error) : NULL;
+}
+
+sd_registry *
+sd_registry_load_data(const char *text, size_t len, const char *filename,
+                      GError **error)
+{
+    sd_cfg *cfg = sd_cfg_parse(text, len, filename, error);
+    return cfg != NULL ? registry_from_cfg(cfg, error) : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Generic operations                                                  */
+/* ------------------------------------------------------------------ */
+
+static bool
+is_valid_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > SD_NAME_MAX || !g_utf8_validate(name, (gssize)len,
+                                                          NULL))
+        return false;
+    for (const char *p = name; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static sd_result
+not_found(sd_directory *directory, const char *name, GError **error)
+{
+    if (is_valid_name(name))
+        return sd_fail(error, SD_NOTFOUND, "directory '%s': no principal "
+                       "named '%s'", directory->name, name);
+    return sd_fail(error, SD_NOTFOUND, "directory '%s': not a valid "
+                   "principal name (empty, longer than %d bytes, not UTF-8, "
+                   "or holding control characters)", directory->name,
+                   SD_NAME_MAX);
+}
+
+static sd_result
+fetch_principal(sd_directory *directory, const char *name,
+                sd_principal **principal, GError **error)
+{
+    if (!is_valid_name(name))
+        return not_found(directory, name, error);
+    sd_result result = directory->ops->lookup(directory->state, name,
+                                              principal, error);
+    if (result == SD_NOTFOUND)
+        return not_found(directory, name, error);
+    return result;
+}
+
+static sd_result
+lookup_group(void *context, const char *name, sd_principal **group,
+             GError **error)
+{
+    return fetch_principal(context, name, group, error);
+}
+
+static sd_result
+resolve(sd_directory *directory, sd_principal *principal, GError **error)
+{
+    return sd_principal_resolve(principal, directory->superuser_group,
+                                lookup_group, directory, error);
+}
+
+sd_result
+sd_directory_lookup(sd_directory *directory, const char *name,
+                    sd_principal **principal, GError **error)
+{
+    sd_principal *found = NULL;
+    sd_result result = fetch_principal(directory, name, &found, error);
+    if (result == SD_OK)
+        result = resolve(directory, found, error);
+    if (result != SD_OK) {
+        sd_principal_free(found);
+        return result;
+    }
+    *principal = found;
+    return SD_OK;
+}
+
+/*
+ * Tries every secret; any one may match.  A malformed secret is logged
+ * and skipped, so one bad entry does not lock out a principal that has a
+ * good one; when every secret is malformed the answer is SD_ERROR, which
+ * tells the administrator that the store, not the user, is wrong.
+ */
+static sd_result
+verify_secrets(sd_directory *directory, const sd_principal *principal,
+               const char *password, GError **error)
+{
+    guint malformed = 0;
+    for (guint i = 0; i < principal->secrets->len; i++) {
+        GError *secret_error = NULL;
+        sd_result result = sd_secret_verify(
+            g_ptr_array_index(principal->secrets, i), password,
+            &secret_error);
+        if (result == SD_OK)
+            return SD_OK;
+        if (result == SD_ERROR) {
+            malformed++;
+            const char *reason = secret_error != NULL
+                ? secret_error->message : "malformed secret";
+            sd_log(SD_LOG_ERROR, "directory '%s': principal '%s': secret "
+                   "#%u: %s", directory->name, principal->name, i + 1,
+                   reason);
+            if (malformed == principal->secrets->len) {
+                sd_fail(error, SD_ERROR, "directory '%s': principal '%s': "
+                        "%s", directory->name, principal->name, reason);
+                g_clear_error(&secret_error);
+                return SD_ERROR;
+            }
+        }
+        g_clear_error(&secret_error);
+    }
+    if (principal->secrets->len == 0)
+        return sd_fail(error, SD_MISMATCH, "directory '%s': principal '%s' "
+                       "has no secret and cannot log in", directory->name,
+                       principal->name);
+    return sd_fail(error, SD_MISMATCH, "directory '%s': wrong password for "
+                   "'%s'", directory->name, principal->name);
+}
+
+sd_result
+sd_directory_authenticate(sd_directory *directory, const char *name,
+                          const char *password, sd_principal **principal,
+                          GError **error)
+{
+    if (password == NULL || strlen(password) > SD_PASSWORD_MAX) {
+        sd_secret_verify_dummy("");
+        return sd_fail(error, SD_MISMATCH, "directory '%s': the password "
+                       "is longer than %d bytes", directory->name,
+                       SD_PASSWORD_MAX);
+    }
+    sd_principal *found = NULL;
+    sd_result result;
+    if (!is_valid_name(name)) {
+        /* As slow as a real check: the timing must not tell which names
+         * could exist either. */
+        sd_secret_verify_dummy(password);
+        result = not_found(directory, name, error);
+    } else if (directory->ops->authenticate != NULL) {
+        result = directory->ops->authenticate(directory->state, name,
+                                              password, &found, error);
+    } else {
+        result = directory->ops->lookup(directory->state, name, &found,
+                                        error);
+        if (result == SD_NOTFOUND) {
+            sd_secret_verify_dummy(password);
+            result = not_found(directory, name, error);
+        } else if (result == SD_OK) {
+            result = verify_secrets(directory, found, password, error);
+        }
+    }
+    if (result == SD_OK)
+        result = resolve(directory, found, error);
+    if (result == SD_OK && principal != NULL)
+        *principal = found;
+    else
+        sd_principal_free(found);
+    return result;
+}
+
+static sd_result
+rcpt_exact(sd_directory *directory, const char *address, char **owner,
+           char **matched, GError **error)
+{
+    sd_result result = directory->ops->rcpt(directory->state, address, owner,
+                                            error);
+    if (result == SD_OK && matched != NULL)
+        *matched = g_strdup(address);
+    if (result == SD_NOTFOUND)
+        g_clear_error(error);
+    return result;
+}
+
+sd_result
+sd_directory_rcpt(sd_directory *directory, const char *address, char **owner,
+                  char **matched, GError **error)
+{
+    if (owner != NULL)
+        *owner = NULL;
+    if (matched != NULL)
+        *matched = NULL;
+    char *normalized = sd_address_normalize(address, error);
+    if (normalized == NULL)
+        return SD_NOTFOUND;
+
+    /* The address as written, then without its tag, then the catch-all
+     * form: the first that exists answers. */
+    sd_result result = rcpt_exact(directory, normalized, owner, matched,
+                                  error);
+    if (result == SD_NOTFOUND) {
+        char *stripped = sd_address_mapping_subaddress(
+            directory->subaddressing, normalized);
+        if (strcmp(stripped, normalized) != 0)
+            result = rcpt_exact(directory, stripped, owner, matched, error);
+        g_free(stripped);
+    }
+    if (result == SD_NOTFOUND) {
+        char *catch_all = sd_address_mapping_catch_all(directory->catch_all,
+                                                       normalized);
+        if (catch_all != NULL)
+            result = rcpt_exact(directory, catch_all, owner, matched, error);
+        g_free(catch_all);
+    }
+    if (result == SD_NOTFOUND)
+        sd_fail(error, SD_NOTFOUND, "directory '%s': no mailbox, alias or "
+                "list '%s'", directory->name, normalized);
+    g_free(normalized);
+    return result;
+}
+
+sd_result
+sd_directory_is_local_domain(sd_directory *directory, const char *domain,
+                             GError **error)
+{
+    char *normalized = sd_domain_normalize(domain, error);
+    if (normalized == NULL)
+        return SD_NOTFOUND;
+    sd_result result = directory->ops->is_local_domain(directory->state,
+                                                       normalized, error);
+    if (result == SD_NOTFOUND)
+        sd_fail(error, SD_NOTFOUND, "directory '%s': '%s' is not a local "
+                "domain", directory->name, normalized);
+    g_free(normalized);
+    return result;
+}
+
+sd_result
+sd_directory_expand(sd_directory *directory, const char *address,
+                    GPtrArray **members, GError **error)
+{
+    char *normalized = sd_address_normalize(address, error);
+    if (normalized == NULL)
+        return SD_NOTFOUND;
+    GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
+    sd_result result = directory->ops->expand(directory->state, normalized,
+                                              found, error);
+    if (result == SD_NOTFOUND) {
+        char *stripped = sd_address_mapping_subaddress(
+            directory->subaddressing, normalized);
+        g_clear_error(error);
+        if (strcmp(stripped, normalized) != 0)
+            result = directory->ops->expand(directory->state, stripped,
+                                            found, error);
+        g_free(stripped);
+    }
+    if (result == SD_NOTFOUND)
+        sd_fail(error, SD_NOTFOUND, "directory '%s': '%s' is not a list",
+                directory->name, normalized);
+    g_free(normalized);
+    if (result != SD_OK) {
+        g_ptr_array_unref(found);
+        return result;
+    }
+    *members = found;
+    return SD_OK;
+}
+
+sd_result
+sd_directory_verify(sd_directory *directory, const char *partial,
+                    GPtrArray **matches, GError **error)
+{
+    size_t len = strlen(partial);
+    if (len == 0 || len > SD_ADDRESS_MAX
+        || !g_utf8_validate(partial, (gssize)len, NULL))
+        return sd_fail(error, SD_NOTFOUND, "directory '%s': nothing to "
+                       "search for (empty, too long or not UTF-8)",
+                       directory->name);
+    char *lower = g_utf8_strdown(partial, (gssize)len);
+    GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
+    sd_result result = directory->ops->verify(directory->state, lower, found,
+                                              error);
+    if (result == SD_OK && found->len == 0)
+        result = sd_fail(error, SD_NOTFOUND, "directory '%s': no address "
+                         "contains '%s'", directory->name, lower);
+    g_free(lower);
+    if (result != SD_OK) {
+        g_ptr_array_unref(found);
+        return result;
+    }
+    *matches = found;
+    return SD_OK;
+}

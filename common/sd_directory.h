@@ -1,0 +1,117 @@
+/*
+ * sd_directory.h - the directories of one configuration, and the
+ * operations every caller (plugins, daemon, CLI) uses on them.
+ *
+ * Offers: sd_registry, loaded from one TOML file: it opens every
+ * [directory."<name>"] section through the driver for its type and knows
+ * the default directory ([storage] directory).  On an sd_directory:
+ * lookup, authenticate, rcpt, is_local_domain, expand and verify.  These
+ * wrap the backend driver with the generic behaviour that no driver
+ * repeats: name and address validation and normalization, subaddressing
+ * and catch-all, secret verification (with a dummy verification for
+ * unknown names, so timing does not tell which names exist), and the
+ * resolution of groups, superuser status and effective quota.
+ *
+ * Results: an sd_result; for anything but SD_OK, *ERROR (when given) says
+ * why, naming the directory.  A backend that cannot answer gives
+ * SD_TEMPFAIL, never SD_MISMATCH or SD_NOTFOUND.
+ *
+ * An sd_registry is immutable once loaded and may be used from several
+ * threads at once.
+ */
+#ifndef SD_DIRECTORY_H
+#define SD_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "sd_principal.h"
+#include "sd_result.h"
+
+G_BEGIN_DECLS
+
+/* Principal names longer than this are refused as not found. */
+#define SD_NAME_MAX 256
+/* Passwords longer than this are refused as a mismatch. */
+#define SD_PASSWORD_MAX 4096
+
+typedef struct sd_registry sd_registry;
+typedef struct sd_directory sd_directory;
+
+/* [directory."<name>".cache] as configured (see README). */
+typedef struct sd_cache_settings {
+    bool configured;            /* false: no cache section */
+    uint64_t entries;
+    uint64_t ttl_positive_ms;
+    uint64_t ttl_negative_ms;
+} sd_cache_settings;
+
+/*
+ * Loads the configuration at PATH and opens its directories.  On any
+ * problem returns NULL with *ERROR (SD_ERROR_DOMAIN, code SD_ERROR, or
+ * SD_TOML_ERROR for a file that is not TOML) listing every problem, one
+ * per line, each as "FILE:LINE: KEY: what is wrong".
+ */
+sd_registry *sd_registry_load(const char *path, GError **error);
+/* The same for a configuration held in memory; FILENAME names it. */
+sd_registry *sd_registry_load_data(const char *text, size_t len,
+                                   const char *filename, GError **error);
+sd_registry *sd_registry_ref(sd_registry *registry);
+void sd_registry_unref(sd_registry *registry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_registry, sd_registry_unref)
+
+const char *sd_registry_config_path(const sd_registry *registry);
+/* The directory named by [storage] directory. */
+sd_directory *sd_registry_default(sd_registry *registry);
+/* NULL when no enabled directory has that name. */
+sd_directory *sd_registry_get(sd_registry *registry, const char *name);
+/* Every enabled directory, in the order of the file (borrowed). */
+const GPtrArray *sd_registry_directories(const sd_registry *registry);
+
+const char *sd_directory_name(const sd_directory *directory);
+const char *sd_directory_type(const sd_directory *directory);
+const char *sd_directory_superuser_group(const sd_directory *directory);
+const sd_cache_settings *sd_directory_cache_settings(
+    const sd_directory *directory);
+/* A one-line summary for "sasldir check-config" (free it). */
+char *sd_directory_describe(const sd_directory *directory);
+
+/* The principal NAME, resolved (groups, superuser, effective quota). */
+sd_result sd_directory_lookup(sd_directory *directory, const char *name,
+                              sd_principal **principal, GError **error);
+
+/*
+ * Checks PASSWORD for NAME.  SD_OK when one of the principal's secrets
+ * matches (then *PRINCIPAL, if PRINCIPAL is not NULL, is the resolved
+ * principal); SD_MISMATCH, SD_NOTFOUND, SD_TEMPFAIL or SD_ERROR
+ * otherwise.  The password is never logged or kept.
+ */
+sd_result sd_directory_authenticate(sd_directory *directory,
+                                    const char *name, const char *password,
+                                    sd_principal **principal,
+                                    GError **error);
+
+/*
+ * Is ADDRESS deliverable here (a mailbox, an alias or a list), after
+ * subaddressing and, failing that, catch-all?  *OWNER (may be NULL)
+ * receives the principal owning the address, or NULL for a list.
+ * *MATCHED (may be NULL) receives the address form that matched.
+ */
+sd_result sd_directory_rcpt(sd_directory *directory, const char *address,
+                            char **owner, char **matched, GError **error);
+
+sd_result sd_directory_is_local_domain(sd_directory *directory,
+                                       const char *domain, GError **error);
+
+/* The primary addresses of the members of the list ADDRESS. */
+sd_result sd_directory_expand(sd_directory *directory, const char *address,
+                              GPtrArray **members, GError **error);
+
+/* Primary addresses containing PARTIAL (SMTP VRFY). */
+sd_result sd_directory_verify(sd_directory *directory, const char *partial,
+                              GPtrArray **matches, GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,602 @@
+/*
+ * sasldir.c - the administrator's command-line tool.
+ *
+ * Offers: "sasldir [-c FILE] [-d NAME] COMMAND [ARGS]" with the commands
+ * of the table below; each answers with the exit status every sasldir
+ * tool uses: 0 yes, 1 no (not found, wrong password, no match), 2 usage,
+ * configuration or malformed data, 75 temporary failure.
+ *
+ * Inputs: the configuration named by -c, else $SASLDIR_CONFIG, else the
+ * built-in default; passwords only on standard input (one trailing
+ * newline stripped; prompted for without echo on a terminal), never on
+ * the command line where ps(1) would show them.
+ *
+ * Everything it answers comes from libsasldir through the same calls the
+ * SASL plugins and the daemon make; the tool itself decides nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "sasldir.h"
+
+#define EXIT_NO 1
+#define EXIT_USAGE 2
+#define EXIT_TEMPFAIL 75
+
+typedef struct cli {
+    const char *config_path;
+    const char *directory_name;
+    sd_registry *registry;
+    sd_directory *directory;
+} cli_state;
+
+typedef int (*command_fn)(cli_state *cli, int argc, char **argv);
+
+typedef struct command {
+    const char *name;
+    const char *arguments;
+    const char *summary;
+    command_fn run;
+} command;
+
+static int cmd_check_config(cli_state *, int, char **);
+static int cmd_lookup(cli_state *, int, char **);
+static int cmd_auth(cli_state *, int, char **);
+static int cmd_rcpt(cli_state *, int, char **);
+static int cmd_domain(cli_state *, int, char **);
+static int cmd_expand(cli_state *, int, char **);
+static int cmd_vrfy(cli_state *, int, char **);
+static int cmd_verify_secret(cli_state *, int, char **);
+
+static const command commands[] = {
+    { "check-config", "", "parse the configuration, open every directory "
+      "and report every problem", cmd_check_config },
+    { "lookup", "NAME", "show a principal: type, addresses, groups, "
+      "superuser flag, quota", cmd_lookup },
+    { "auth", "NAME", "check the password read from standard input",
+      cmd_auth },
+    { "rcpt", "ADDRESS", "is ADDRESS a mailbox, alias or list here?",
+      cmd_rcpt },
+    { "domain", "DOMAIN", "is DOMAIN a local domain?", cmd_domain },
+    { "expand", "ADDRESS", "list the members of the mailing list ADDRESS",
+      cmd_expand },
+    { "vrfy", "TEXT", "list the primary addresses that contain TEXT",
+      cmd_vrfy },
+    { "verify-secret", "STORED", "check the password read from standard "
+      "input against the stored secret STORED", cmd_verify_secret },
+};
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+complain(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static void
+complain(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    fputs("sasldir: ", stderr);
+    vfprintf(stderr, format, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Reports a failed operation and turns it into the exit status. */
+static int
+report(sd_result result, GError *error)
+{
+    if (error != NULL) {
+        if (result == SD_TEMPFAIL)
+            complain("temporary failure: %s", error->message);
+        else
+            complain("%s", error->message);
+        g_error_free(error);
+    }
+    return sd_result_exit_status(result);
+}
+
+/*
+ * Parses the command's own options; ARGV[0] is the command name.  Returns
+ * false (after printing why) when the arguments are wrong.
+ */
+static bool
+parse_command_options(const command *cmd, GOptionEntry *entries, int *argc,
+                      char ***argv, int wanted_arguments)
+{
+    /* "Usage: sasldir lookup [OPTION…] NAME" */
+    char *program = g_strdup_printf("sasldir %s", cmd->name);
+    g_set_prgname(program);
+    g_free(program);
+    GOptionContext *context = g_option_context_new(cmd->arguments);
+    g_option_context_set_summary(context, cmd->summary);
+    if (entries != NULL)
+        g_option_context_add_main_entries(context, entries, NULL);
+    GError *error = NULL;
+    bool ok = g_option_context_parse(context, argc, argv, &error);
+    if (!ok) {
+        complain("%s: %s (see 'sasldir %s --help')", cmd->name,
+                 error->message, cmd->name);
+        g_error_free(error);
+    } else if (*argc - 1 != wanted_arguments) {
+        complain("%s: expected %s%s (see 'sasldir %s --help')", cmd->name,
+                 wanted_arguments > 0 ? "the argument " : "no arguments",
+                 cmd->arguments, cmd->name);
+        ok = false;
+    }
+    g_option_context_free(context);
+    return ok;
+}
+
+/* Loads the configuration and picks the directory.  Exit status or 0. */
+static int
+open_directory(cli_state *cli)
+{
+    GError *error = NULL;
+    cli->registry = sd_registry_load(cli->config_path, &error);
+    if (cli->registry == NULL) {
+        complain("%s", error->message);
+        g_error_free(error);
+        return EXIT_USAGE;
+    }
+    if (cli->directory_name != NULL) {
+        cli->directory = sd_registry_get(cli->registry, cli->directory_name);
+        if (cli->directory == NULL) {
+            complain("%s: no enabled directory named '%s'", cli->config_path,
+                     cli->directory_name);
+            return EXIT_USAGE;
+        }
+    } else {
+        cli->directory = sd_registry_default(cli->registry);
+    }
+    return 0;
+}
+
+/* Turns off echo on the terminal at FD; returns whether it did. */
+static bool
+echo_off(int fd, struct termios *saved)
+{
+    if (tcgetattr(fd, saved) != 0)
+        return false;
+    struct termios quiet = *saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    return tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+}
+
+/*
+ * Reads the password from standard input: everything up to end of file,
+ * less one trailing newline (or just the first line when prompting on a
+ * terminal).  Returns a buffer the caller wipes with sd_secret_free(), or
+ * NULL after saying why.
+ */
+static char *
+read_password(void)
+{
+    bool terminal = isatty(STDIN_FILENO);
+    struct termios saved;
+    bool restore = false;
+    if (terminal) {
+        fputs("Password: ", stderr);
+        fflush(stderr);
+        restore = echo_off(STDIN_FILENO, &saved);
+    }
+
+    size_t capacity = SD_PASSWORD_MAX + 2;
+    char *buffer = g_malloc0(capacity);
+    size_t len = 0;
+    bool too_long = false;
+    for (;;) {
+        if (len == capacity - 1) {
+            too_long = true;
+            break;
+        }
+        ssize_t got = read(STDIN_FILENO, buffer + len, capacity - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (terminal && memchr(buffer + len, '\n', (size_t)got) != NULL) {
+            len += (size_t)got;
+            break;
+        }
+        len += (size_t)got;
+    }
+    if (restore) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
+    if (len > 0 && buffer[len - 1] == '\n')
+        buffer[--len] = '\0';
+
+    const char *problem = NULL;
+    if (too_long || len > SD_PASSWORD_MAX)
+        problem = "the password is longer than the limit of "
+                  G_STRINGIFY(SD_PASSWORD_MAX) " bytes";
+    else if (memchr(buffer, '\0', len) != NULL)
+        problem = "the password contains a NUL byte";
+    if (problem != NULL) {
+        complain("%s", problem);
+        sd_memwipe(buffer, capacity);
+        g_free(buffer);
+        return NULL;
+    }
+    return buffer;
+}
+
+static void
+print_list(const char *label, const GPtrArray *items, const char *first_note)
+{
+    for (guint i = 0; i < items->len; i++)
+        printf("%-13s %s%s\n", i == 0 ? label : "",
+               (const char *)g_ptr_array_index(items, i),
+               i == 0 && first_note != NULL ? first_note : "");
+}
+
+static void
+print_joined(const char *label, const GPtrArray *items)
+{
+    printf("%-13s ", label);
+    if (items->len == 0)
+        fputs("(none)", stdout);
+    for (guint i = 0; i < items->len; i++)
+        printf("%s%s", i > 0 ? ", " : "",
+               (const char *)g_ptr_array_index(items, i));
+    putchar('\n');
+}
+
+static void
+print_quota(const sd_principal *p)
+{
+    if (p->effective_quota == 0) {
+        printf("%-13s none\n", "quota:");
+        return;
+    }
+    char *formatted = g_format_size_full(p->effective_quota,
+                                         G_FORMAT_SIZE_IEC_UNITS);
+    GString *size = g_string_new(formatted);
+    g_free(formatted);
+    /* GLib separates number and unit with a no-break space; keep the
+     * output plain ASCII for scripts. */
+    g_string_replace(size, "\xc2\xa0", " ", 0);
+    printf("%-13s %" G_GUINT64_FORMAT " bytes (%s%s)\n", "quota:",
+           p->effective_quota, size->str,
+           p->quota == 0 ? ", from its groups" : "");
+    g_string_free(size, TRUE);
+}
+
+static void
+print_principal(const sd_principal *p, bool show_secrets)
+{
+    printf("%-13s %s\n", "name:", p->name);
+    printf("%-13s %s\n", "type:", sd_principal_type_name(p->type));
+    if (p->description != NULL)
+        printf("%-13s %s\n", "description:", p->description);
+    if (p->emails->len > 0)
+        print_list("addresses:", p->emails, " (primary)");
+    else
+        printf("%-13s (none)\n", "addresses:");
+    if (p->lists->len > 0)
+        print_list("lists:", p->lists, NULL);
+    print_joined("member of:", p->member_of);
+    print_joined("all groups:", p->groups);
+    printf("%-13s %s\n", "superuser:", p->superuser ? "yes" : "no");
+    print_quota(p);
+    if (!show_secrets) {
+        printf("%-13s %u (not shown; --show-secret prints them)\n",
+               "secrets:", p->secrets->len);
+        return;
+    }
+    for (guint i = 0; i < p->secrets->len; i++) {
+        const char *secret = g_ptr_array_index(p->secrets, i);
+        printf("%-13s [%s] %s\n", i == 0 ? "secrets:" : "",
+               sd_secret_scheme_name(secret), secret);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_check_config(cli_state *cli, int argc, char **argv)
+{
+    if (!parse_command_options(&commands[0], NULL, &argc, &argv, 0))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    printf("%s: OK\n", sd_registry_config_path(cli->registry));
+    const GPtrArray *directories = sd_registry_directories(cli->registry);
+    sd_directory *default_directory = sd_registry_default(cli->registry);
+    for (guint i = 0; i < directories->len; i++) {
+        sd_directory *directory = g_ptr_array_index(directories, i);
+        char *line = sd_directory_describe(directory);
+        printf("  directory %s%s\n", line,
+               directory == default_directory ? " [default]" : "");
+        g_free(line);
+    }
+    return 0;
+}
+
+static int
+cmd_lookup(cli_state *cli, int argc, char **argv)
+{
+    gboolean json = FALSE, show_secret = FALSE;
+    GOptionEntry entries[] = {
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+          "print the principal as one JSON object", NULL },
+        { "show-secret", 0, 0, G_OPTION_ARG_NONE, &show_secret,
+          "also print the stored secrets (hashes, or plaintext if stored "
+          "so)", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    if (!parse_command_options(&commands[1], entries, &argc, &argv, 1))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+
+    sd_principal *principal = NULL;
+    GError *error = NULL;
+    sd_result result = sd_directory_lookup(cli->directory, argv[1],
+                                           &principal, &error);
+    if (result != SD_OK)
+        return report(result, error);
+    if (json) {
+        GString *out = g_string_new("");
+        sd_principal_to_json(principal, show_secret, out);
+        puts(out->str);
+        g_string_free(out, TRUE);
+    } else {
+        print_principal(principal, show_secret);
+    }
+    sd_principal_free(principal);
+    return 0;
+}
+
+static int
+cmd_auth(cli_state *cli, int argc, char **argv)
+{
+    if (!parse_command_options(&commands[2], NULL, &argc, &argv, 1))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    char *password = read_password();
+    if (password == NULL)
+        return EXIT_USAGE;
+
+    GError *error = NULL;
+    sd_principal *principal = NULL;
+    sd_result result = sd_directory_authenticate(cli->directory, argv[1],
+                                                 password, &principal,
+                                                 &error);
+    sd_secret_free(password);
+    if (result != SD_OK)
+        return report(result, error);
+    printf("OK: '%s' authenticated by directory '%s'%s\n", principal->name,
+           sd_directory_name(cli->directory),
+           principal->superuser ? " (superuser)" : "");
+    sd_principal_free(principal);
+    return 0;
+}
+
+static int
+cmd_rcpt(cli_state *cli, int argc, char **argv)
+{
+    if (!parse_command_options(&commands[3], NULL, &argc, &argv, 1))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    char *owner = NULL, *matched = NULL;
+    GError *error = NULL;
+    sd_result result = sd_directory_rcpt(cli->directory, argv[1], &owner,
+                                         &matched, &error);
+    if (result != SD_OK)
+        return report(result, error);
+    if (owner != NULL)
+        printf("%s: deliverable, mailbox of '%s' (matched %s)\n", argv[1],
+               owner, matched);
+    else
+        printf("%s: deliverable, mailing list (matched %s)\n", argv[1],
+               matched);
+    g_free(owner);
+    g_free(matched);
+    return 0;
+}
+
+static int
+cmd_domain(cli_state *cli, int argc, char **argv)
+{
+    if (!parse_command_options(&commands[4], NULL, &argc, &argv, 1))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    GError *error = NULL;
+    sd_result result = sd_directory_is_local_domain(cli->directory, argv[1],
+                                                    &error);
+    if (result != SD_OK)
+        return report(result, error);
+    printf("%s: local domain\n", argv[1]);
+    return 0;
+}
+
+static int
+print_addresses(sd_result result, GPtrArray *addresses, GError *error)
+{
+    if (result != SD_OK)
+        return report(result, error);
+    for (guint i = 0; i < addresses->len; i++)
+        puts(g_ptr_array_index(addresses, i));
+    g_ptr_array_unref(addresses);
+    return 0;
+}
+
+static int
+cmd_expand(cli_state *cli, int argc, char **argv)
+{
+    if (!parse_command_options(&commands[5], NULL, &argc, &argv, 1))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    GPtrArray *members = NULL;
+    GError *error = NULL;
+    sd_result result = sd_directory_expand(cli->directory, argv[1], &members,
+                                           &error);
+    return print_addresses(result, members, error);
+}
+
+static int
+cmd_vrfy(cli_state *cli, int argc, char **argv)
+{
+    if (!parse_command_options(&commands[6], NULL, &argc, &argv, 1))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    GPtrArray *matches = NULL;
+    GError *error = NULL;
+    sd_result result = sd_directory_verify(cli->directory, argv[1], &matches,
+                                           &error);
+    return print_addresses(result, matches, error);
+}
+
+static int
+cmd_verify_secret(cli_state *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (!parse_command_options(&commands[7], NULL, &argc, &argv, 1))
+        return EXIT_USAGE;
+    char *password = read_password();
+    if (password == NULL)
+        return EXIT_USAGE;
+    GError *error = NULL;
+    sd_result result = sd_secret_verify(argv[1], password, &error);
+    sd_secret_free(password);
+    switch (result) {
+    case SD_OK:
+        printf("match (%s)\n", sd_secret_scheme_name(argv[1]));
+        return 0;
+    case SD_MISMATCH:
+        printf("no match (%s)\n", sd_secret_scheme_name(argv[1]));
+        g_clear_error(&error);
+        return EXIT_NO;
+    default:
+        return report(SD_ERROR, error);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* main                                                                */
+/* ------------------------------------------------------------------ */
+
+static char *
+describe_commands(void)
+{
+    GString *text = g_string_new("Commands:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        char *usage = g_strdup_printf("%s %s", commands[i].name,
+                                      commands[i].arguments);
+        g_string_append_printf(text, "  %-22s %s\n", usage,
+                               commands[i].summary);
+        g_free(usage);
+    }
+    g_string_append(text,
+        "\n'sasldir COMMAND --help' describes a command's options.\n"
+        "Exit status: 0 yes, 1 no, 2 usage or configuration error, "
+        "75 temporary failure.\n"
+        "Passwords are read from standard input, never from the command "
+        "line.");
+    return g_string_free(text, FALSE);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_set_prgname("sasldir");
+    cli_state cli = { 0 };
+    g_autofree char *config_path = NULL;
+    g_autofree char *directory_name = NULL;
+    g_autofree char *log_level = NULL;
+    gboolean version = FALSE;
+    GOptionEntry entries[] = {
+        { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+          "configuration file (default: $SASLDIR_CONFIG, else "
+          SD_DEFAULT_CONFIG ")", "FILE" },
+        { "directory", 'd', 0, G_OPTION_ARG_STRING, &directory_name,
+          "use this directory instead of [storage] directory", "NAME" },
+        { "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
+          "error, warning, notice (default), info or debug", "LEVEL" },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
+          "print the version and exit", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    GOptionContext *context = g_option_context_new("COMMAND [ARGUMENTS]");
+    g_option_context_set_summary(context, "Inspect and test sasldir "
+                                 "directories.");
+    char *description = describe_commands();
+    g_option_context_set_description(context, description);
+    g_free(description);
+    g_option_context_add_main_entries(context, entries, NULL);
+    /* Stop at the command name: what follows is the command's. */
+    g_option_context_set_strict_posix(context, TRUE);
+    GError *error = NULL;
+    if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        complain("%s (see 'sasldir --help')", error->message);
+        g_error_free(error);
+        g_option_context_free(context);
+        return EXIT_USAGE;
+    }
+    g_option_context_free(context);
+
+    if (version) {
+        printf("sasldir %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (log_level != NULL) {
+        sd_log_level level;
+        if (!sd_log_parse_level(log_level, &level)) {
+            complain("unknown log level '%s' (error, warning, notice, info, "
+                     "debug)", log_level);
+            return EXIT_USAGE;
+        }
+        sd_log_set_level(level);
+    }
+    if (argc < 2) {
+        complain("no command given (see 'sasldir --help')");
+        return EXIT_USAGE;
+    }
+
+    cli.config_path = config_path;
+    if (cli.config_path == NULL)
+        cli.config_path = g_getenv("SASLDIR_CONFIG");
+    if (cli.config_path == NULL || *cli.config_path == '\0')
+        cli.config_path = SD_DEFAULT_CONFIG;
+    cli.directory_name = directory_name;
+
+    int status = -1;
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            status = commands[i].run(&cli, argc - 1, argv + 1);
+            break;
+        }
+    }
+    if (status < 0) {
+        complain("unknown command '%s' (see 'sasldir --help')", argv[1]);
+        status = EXIT_USAGE;
+    }
+    sd_registry_unref(cli.registry);
+    return status;
+}
