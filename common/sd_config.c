@@ -125,6 +125,10 @@ sd_cfg_line(const sd_cfg_table *table, const char *key)
 
 static char *
 format_problem(const sd_cfg_table *table, const char *key, unsigned line,
+               const char *format, va_list ap) G_GNUC_PRINTF(4, 0);
+
+static char *
+format_problem(const sd_cfg_table *table, const char *key, unsigned line,
                const char *format, va_list ap)
 {
     char *what = g_strdup_vprintf(format, ap);
