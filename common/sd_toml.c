@@ -254,7 +254,8 @@ sd_toml_free(sd_toml_value *value)
         g_ptr_array_free(value->priv, TRUE);
     } else if (value->type == SD_TOML_STRING) {
         /* Configuration strings include secrets. */
-        explicit_bzero(value->u.string.bytes, value->u.string.len);
+        if (value->u.string.bytes != NULL)
+            explicit_bzero(value->u.string.bytes, value->u.string.len);
         g_free(value->u.string.bytes);
     }
     g_free(value);
@@ -1868,7 +1869,8 @@ sd_toml_parse_file(const char *path, GError **error)
     if (read_file(path, &buf, error))
         root = sd_toml_parse((const char *)buf->data, buf->len, path, error);
     if (buf != NULL) {
-        explicit_bzero(buf->data, buf->len);
+        if (buf->len > 0)
+            explicit_bzero(buf->data, buf->len);
         g_byte_array_free(buf, TRUE);
     }
     return root;
