@@ -1313,6 +1313,24 @@ parse_array(parser *p, unsigned depth, sd_toml_value **out)
     return true;
 }
 
+/* Adds VALUE to table T under the last part of KEY, unless T has it. */
+static bool
+insert_last_part(parser *p, sd_toml_value *t, GArray *key,
+                 sd_toml_value *value)
+{
+    key_part *last = &g_array_index(key, key_part, key->len - 1);
+    sd_toml_entry *e = table_lookup(t, last->bytes, last->len);
+    if (e != NULL) {
+        char *name = key_name(NULL, key, key->len);
+        fail(p, &last->at, SD_TOML_ERROR_SYNTAX, "duplicate key '%s' (first "
+             "defined at line %u)", name, e->line);
+        g_free(name);
+        return false;
+    }
+    table_add(t, last, value);
+    return true;
+}
+
 /* Inside an inline table dotted keys may make sub-tables and extend
  * the ones they made, but nothing that was written as a value. */
 static bool
@@ -1339,17 +1357,7 @@ inline_insert(parser *p, sd_toml_value *table, GArray *key,
         }
         t = e->value;
     }
-    key_part *last = &g_array_index(key, key_part, key->len - 1);
-    sd_toml_entry *e = table_lookup(t, last->bytes, last->len);
-    if (e != NULL) {
-        char *name = key_name(NULL, key, key->len);
-        fail(p, &last->at, SD_TOML_ERROR_SYNTAX, "duplicate key '%s' (first "
-             "defined at line %u)", name, e->line);
-        g_free(name);
-        return false;
-    }
-    table_add(t, last, value);
-    return true;
+    return insert_last_part(p, t, key, value);
 }
 
 /* One "key = value" of an inline table, and the ',' or '}' after it.
@@ -1695,17 +1703,7 @@ section_insert(parser *p, GArray *key, sd_toml_value *value)
         t = dotted_step(p, t, key, i);
     if (t == NULL)
         return false;
-    key_part *last = &g_array_index(key, key_part, key->len - 1);
-    sd_toml_entry *e = table_lookup(t, last->bytes, last->len);
-    if (e != NULL) {
-        char *name = key_name(NULL, key, key->len);
-        fail(p, &last->at, SD_TOML_ERROR_SYNTAX, "duplicate key '%s' (first "
-             "defined at line %u)", name, e->line);
-        g_free(name);
-        return false;
-    }
-    table_add(t, last, value);
-    return true;
+    return insert_last_part(p, t, key, value);
 }
 
 static bool
