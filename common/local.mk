@@ -14,12 +14,31 @@ common_libsasldir_la_SOURCES = \
 	common/sd_directory.c common/sd_directory.h \
 	common/sd_backend.h \
 	common/backend_memory.c \
+	common/sd_pool.c common/sd_pool.h \
+	common/backend_sql.c common/sd_sql.h \
 	common/sd_sasl.c common/sd_sasl.h
 
 common_libsasldir_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS) $(LIBXCRYPT_CFLAGS) $(LIBSASL2_CFLAGS)
 common_libsasldir_la_LIBADD = $(GLIB_LIBS) $(LIBCRYPTO_LIBS) \
 	$(LIBXCRYPT_LIBS) $(LIBSASL2_LIBS)
+# The SQL engines, each only when configure found its library.
+if HAVE_SQLITE
+common_libsasldir_la_SOURCES += common/sql_sqlite.c
+common_libsasldir_la_CFLAGS += $(SQLITE_CFLAGS)
+common_libsasldir_la_LIBADD += $(SQLITE_LIBS)
+endif
+if HAVE_MYSQL
+common_libsasldir_la_SOURCES += common/sql_mysql.c
+common_libsasldir_la_CFLAGS += $(MYSQL_CFLAGS)
+common_libsasldir_la_LIBADD += $(MYSQL_LIBS)
+endif
+if HAVE_PGSQL
+common_libsasldir_la_SOURCES += common/sql_pgsql.c
+common_libsasldir_la_CFLAGS += $(PGSQL_CFLAGS)
+common_libsasldir_la_LIBADD += $(PGSQL_LIBS)
+endif
+EXTRA_DIST += common/sql_sqlite.c common/sql_mysql.c common/sql_pgsql.c
 # Only the sd_ interface is exported; everything else stays private.
 common_libsasldir_la_LDFLAGS = $(AM_LDFLAGS) \
 	-version-info $(LIBSASLDIR_LT_VERSION) \
@@ -28,7 +47,7 @@ common_libsasldir_la_LDFLAGS = $(AM_LDFLAGS) \
 sasldirincludedir = $(includedir)/sasldir
 sasldirinclude_HEADERS = common/sasldir.h common/sd_address.h \
 	common/sd_config.h common/sd_directory.h common/sd_json.h \
-	common/sd_log.h common/sd_principal.h common/sd_result.h \
+	common/sd_log.h common/sd_pool.h common/sd_principal.h common/sd_result.h \
 	common/sd_secret.h common/sd_sasl.h common/sd_toml.h
 
 pkgconfigdir = $(libdir)/pkgconfig

@@ -57,9 +57,13 @@ typedef struct sd_backend_ops {
     /* Appends the primary addresses containing PARTIAL (lowercased). */
     sd_result (*verify)(void *state, const char *partial, GPtrArray *matches,
                         GError **error);
+    /* The connection pool of a backend that has one, else NULL (the
+     * member itself may be NULL). */
+    struct sd_pool *(*pool)(void *state);
 } sd_backend_ops;
 
 extern const sd_backend_ops sd_backend_memory;
+extern const sd_backend_ops sd_backend_sql;
 
 G_END_DECLS
 

@@ -589,3 +589,43 @@ sd_cfg_table_array_free(GArray *tables)
     if (tables != NULL)
         g_array_unref(tables);
 }
+
+/* ------------------------------------------------------------------ */
+/* Named stores                                                        */
+/* ------------------------------------------------------------------ */
+
+sd_cfg_status
+sd_cfg_get_store(sd_cfg_table *table, const char *name, sd_cfg_table *out)
+{
+    sd_cfg_table root, stores;
+    sd_cfg_root(table->cfg, &root);
+    sd_cfg_status status = sd_cfg_get_table(&root, "store", &stores);
+    if (status == SD_CFG_FOUND) {
+        status = sd_cfg_get_table(&stores, name, out);
+        sd_cfg_table_clear(&stores);
+    }
+    sd_cfg_table_clear(&root);
+    return status == SD_CFG_FOUND ? SD_CFG_FOUND : SD_CFG_ABSENT;
+}
+
+unsigned
+sd_cfg_skip_unused_stores(sd_cfg *cfg)
+{
+    sd_toml_entry *stores = sd_toml_table_find(cfg->root, "store");
+    if (stores == NULL || stores->value->type != SD_TOML_TABLE)
+        return 0;
+    unsigned skipped = 0;
+    stores->used = true;
+    sd_toml_value *table = stores->value;
+    for (size_t i = 0; i < table->u.table.count; i++) {
+        sd_toml_entry *entry = &table->u.table.entries[i];
+        if (entry->used)
+            continue;
+        entry->used = true;
+        take_value(entry->value);
+        skipped++;
+        sd_log(SD_LOG_DEBUG, "%s:%u: store.%s: no directory uses this "
+               "store; ignored", cfg->filename, entry->line, entry->key);
+    }
+    return skipped;
+}

@@ -127,6 +127,24 @@ sd_cfg_status sd_cfg_get_table_array(sd_cfg_table *table, const char *key,
                                      GArray **out);
 void sd_cfg_table_array_free(GArray *tables);
 
+/*
+ * [store."NAME"], the named store sections of Stalwart v0.5+, found
+ * from any table of the same file and taken.  SD_CFG_ABSENT (no error
+ * recorded: the caller names the key that refers to it) when there is
+ * no such section.  One place for every directory type that refers to
+ * a store (sql today, the internal directory later).
+ */
+sd_cfg_status sd_cfg_get_store(sd_cfg_table *table, const char *name,
+                               sd_cfg_table *out);
+/*
+ * Takes every [store."<name>"] section no directory has taken, logging
+ * each at debug level, and returns how many.  Stalwart's files also hold
+ * data, blob and lookup stores that sasldir has no use for: they are
+ * left unread rather than made errors, so such a file loads as it is.
+ * Call it after every directory has been opened.
+ */
+unsigned sd_cfg_skip_unused_stores(sd_cfg *cfg);
+
 /* Parsers shared with the CLI (sizes on the command line, durations). */
 bool sd_parse_duration(const char *text, uint64_t *out_ms);
 bool sd_parse_size(const char *text, uint64_t *out_bytes);

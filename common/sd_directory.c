@@ -33,12 +33,13 @@ struct sd_registry {
 /* The drivers built into this library. */
 static const sd_backend_ops *const backends[] = {
     &sd_backend_memory,
+    &sd_backend_sql,
 };
 
 /* Types Stalwart has that this version does not build yet: named
  * separately so the error says so instead of "unknown type". */
 static const char *const types_not_built[] = {
-    "internal", "sql", "ldap", "smtp", "lmtp", "imap",
+    "internal", "ldap", "smtp", "lmtp", "imap",
 };
 
 /* Stalwart's defaults for [directory.X.cache]. */
@@ -88,6 +89,13 @@ sd_directory_cache_settings(const sd_directory *directory)
     return &directory->cache;
 }
 
+struct sd_pool *
+sd_directory_pool(const sd_directory *directory)
+{
+    return directory->ops->pool != NULL
+        ? directory->ops->pool(directory->state) : NULL;
+}
+
 char *
 sd_directory_describe(const sd_directory *directory)
 {
@@ -117,7 +125,7 @@ find_backend(sd_cfg_table *section, const char *type)
         if (strcmp(types_not_built[i], type) == 0) {
             sd_cfg_error(section, "type", 0,
                          "directories of type '%s' are not available in "
-                         "sasldir %s (available: memory)", type,
+                         "sasldir %s (available: memory, sql)", type,
                          PACKAGE_VERSION);
             return NULL;
         }
@@ -418,6 +426,7 @@ registry_from_cfg(sd_cfg *cfg, GError **error)
     sd_cfg_root(cfg, &root);
     GPtrArray *names = g_ptr_array_new();
     open_directories(registry, &root, names);
+    sd_cfg_skip_unused_stores(cfg);
     choose_default(registry, &root, names);
     if (registry->default_directory == NULL && sd_cfg_error_count(cfg) == 0)
         sd_cfg_error(&root, NULL, 1, "no enabled directory is left to "

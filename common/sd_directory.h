@@ -74,6 +74,8 @@ const char *sd_directory_type(const sd_directory *directory);
 const char *sd_directory_superuser_group(const sd_directory *directory);
 const sd_cache_settings *sd_directory_cache_settings(
     const sd_directory *directory);
+/* The connection pool of a directory that has one (sql), else NULL. */
+struct sd_pool *sd_directory_pool(const sd_directory *directory);
 /* A one-line summary for "sasldir check-config" (free it). */
 char *sd_directory_describe(const sd_directory *directory);
 

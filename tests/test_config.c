@@ -212,8 +212,8 @@ START_TEST(test_directory_types)
 {
     expect_error("[directory.d]\nname = \"x\"\n",
                  "t.toml:1: directory.d: missing required key 'type'", NULL);
-    expect_error("[directory.d]\ntype = \"sql\"\naddress = \"x\"\n",
-                 "directory.d.type: directories of type 'sql' are not "
+    expect_error("[directory.d]\ntype = \"ldap\"\naddress = \"x\"\n",
+                 "directory.d.type: directories of type 'ldap' are not "
                  "available", NULL);
     expect_error("[directory.d]\ntype = \"nosql\"\n",
                  "unknown directory type 'nosql'", NULL);

@@ -1,0 +1,28 @@
+-- schema-postgresql.sql - the sample user database of sasldir's sql
+-- directory, for PostgreSQL (psql mail < schema-postgresql.sql).
+-- The layout is Stalwart's documented one, plus app_passwords to show
+-- a principal with several secrets (one row per secret).
+CREATE TABLE accounts (
+    name TEXT PRIMARY KEY,
+    secret TEXT,
+    description TEXT,
+    type TEXT NOT NULL,             -- individual, group or admin
+    quota BIGINT DEFAULT NULL,      -- bytes; NULL = none of its own
+    active BOOLEAN NOT NULL DEFAULT TRUE
+);
+CREATE TABLE app_passwords (
+    name TEXT NOT NULL REFERENCES accounts (name),
+    secret TEXT NOT NULL
+);
+CREATE TABLE group_members (
+    name TEXT NOT NULL,
+    member_of TEXT NOT NULL,
+    PRIMARY KEY (name, member_of)
+);
+CREATE TABLE emails (
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    type TEXT,                      -- primary, alias or list
+    PRIMARY KEY (name, address)
+);
+CREATE INDEX emails_address ON emails (address);
