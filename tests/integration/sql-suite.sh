@@ -1,0 +1,169 @@
+# sql-suite.sh - the checks every SQL engine must pass, run by
+# sql-sqlite.test, sql-postgresql.test and sql-mysql.test against the
+# same sample data (conf/sql/data.sql) through the sasldir tool
+# (sourced, after tap.sh and sql-lib.sh).
+
+nl='
+'
+
+# sql_suite CONFIG LABEL: lookup, auth, groups, quotas, superusers,
+# rcpt, expand, domains, subaddressing, catch-all.
+sql_suite() {
+    conf=$1
+    l=$2
+
+    run "" "$SASLDIR" -c "$conf" check-config
+    tap_expect_status 0 "$status" "$l: check-config accepts the sample configuration"
+
+    run "" "$SASLDIR" -c "$conf" lookup alice
+    tap_expect_status 0 "$status" "$l: lookup alice"
+    tap_expect_match "$tap_out" '^addresses: +alice@example\.org \(primary\)$' "$l: primary address first"
+    tap_expect_match "$tap_out" '^ +a\.liddell@example\.org$' "$l: alias listed"
+    tap_expect_match "$tap_out" '^quota: +1073741824 bytes .*from its groups' "$l: NULL quota inherits the group's"
+    tap_expect_match "$tap_out" '^secrets: +2 ' "$l: two rows give two secrets"
+    tap_expect_match "$tap_out" '^description: +Alice Liddell$' "$l: description column"
+
+    run "" "$SASLDIR" -c "$conf" lookup bob
+    tap_expect_match "$tap_out" '^quota: +5368709120 bytes' "$l: own quota wins"
+
+    run "" "$SASLDIR" -c "$conf" lookup carol
+    tap_expect_match "$tap_out" '^all groups: +admins, superusers$' "$l: transitive groups"
+    tap_expect_match "$tap_out" '^superuser: +yes$' "$l: superuser through groups"
+
+    run "" "$SASLDIR" -c "$conf" lookup postmaster
+    tap_expect_match "$tap_out" '^type: +admin$' "$l: class admin"
+    tap_expect_match "$tap_out" '^superuser: +yes$' "$l: admin is a superuser"
+
+    run "" "$SASLDIR" -c "$conf" lookup staff
+    tap_expect_match "$tap_out" '^type: +group$' "$l: class group"
+
+    run "" "$SASLDIR" -c "$conf" lookup dave
+    tap_expect_status 1 "$status" "$l: an inactive account is not found"
+    run "" "$SASLDIR" -c "$conf" lookup nobody
+    tap_expect_status 1 "$status" "$l: an unknown name is not found"
+
+    run "wonderland$nl" "$SASLDIR" -c "$conf" auth alice
+    tap_expect_status 0 "$status" "$l: auth, right password (yescrypt)"
+    run "apple-pie-77$nl" "$SASLDIR" -c "$conf" auth alice
+    tap_expect_status 0 "$status" "$l: auth with the second secret (app password)"
+    run "builder" "$SASLDIR" -c "$conf" auth bob
+    tap_expect_status 0 "$status" "$l: auth (sha512-crypt)"
+    run "carol pass 42$nl" "$SASLDIR" -c "$conf" auth carol
+    tap_expect_status 0 "$status" "$l: auth (bcrypt)"
+    tap_expect_match "$tap_out" "\(superuser\)" "$l: auth reports the superuser"
+    run "postmaster!$nl" "$SASLDIR" -c "$conf" auth postmaster
+    tap_expect_status 0 "$status" "$l: auth ({SSHA512})"
+    run "Wonderland$nl" "$SASLDIR" -c "$conf" auth alice
+    tap_expect_status 1 "$status" "$l: auth, wrong password"
+    tap_expect_match "$tap_err" "wrong password for 'alice'" "$l: wrong password is a mismatch"
+    run "wonderland$nl" "$SASLDIR" -c "$conf" auth mallory
+    tap_expect_status 1 "$status" "$l: auth, unknown user"
+    tap_expect_match "$tap_err" "no principal named 'mallory'" "$l: unknown user is not found"
+    run "builder" "$SASLDIR" -c "$conf" auth dave
+    tap_expect_status 1 "$status" "$l: auth of an inactive account fails"
+
+    run "" "$SASLDIR" -c "$conf" rcpt Alice@Example.ORG
+    tap_expect_match "$tap_out" "mailbox of 'alice'" "$l: rcpt of a primary address, any case"
+    run "" "$SASLDIR" -c "$conf" rcpt a.liddell@example.org
+    tap_expect_match "$tap_out" "mailbox of 'alice'" "$l: rcpt of an alias"
+    run "" "$SASLDIR" -c "$conf" rcpt alice+lists@example.org
+    tap_expect_match "$tap_out" "mailbox of 'alice' \(matched alice@example\.org\)" "$l: subaddressing"
+    run "" "$SASLDIR" -c "$conf" rcpt staff@example.org
+    tap_expect_match "$tap_out" "mailing list" "$l: rcpt of a list"
+    run "" "$SASLDIR" -c "$conf" rcpt whoever@example.net
+    tap_expect_match "$tap_out" "mailbox of 'postmaster' \(matched @example\.net\)" "$l: catch-all"
+    run "" "$SASLDIR" -c "$conf" rcpt nobody@example.org
+    tap_expect_status 1 "$status" "$l: rcpt of an unknown address"
+
+    run "" "$SASLDIR" -c "$conf" domain example.org
+    tap_expect_status 0 "$status" "$l: local domain"
+    run "" "$SASLDIR" -c "$conf" domain example.com
+    tap_expect_status 1 "$status" "$l: foreign domain"
+
+    run "" "$SASLDIR" -c "$conf" expand staff@example.org
+    tap_expect_status 0 "$status" "$l: expand a list"
+    if [ "$(cat "$tap_out")" = "alice@example.org${nl}bob@example.org" ]; then
+        tap_ok "$l: expand gives the members' primary addresses"
+    else
+        tap_not_ok "$l: expand gives the members' primary addresses" "$(cat "$tap_out")"
+    fi
+    run "" "$SASLDIR" -c "$conf" expand staff+x@example.org
+    tap_expect_status 0 "$status" "$l: expand with a subaddress"
+    run "" "$SASLDIR" -c "$conf" expand alice@example.org
+    tap_expect_status 1 "$status" "$l: a mailbox is not a list"
+
+    run "" "$SASLDIR" -c "$conf" vrfy lic
+    tap_expect_match "$tap_out" '^alice@example\.org$' "$l: vrfy finds a partial address"
+    run "" "$SASLDIR" -c "$conf" vrfy zzz
+    tap_expect_status 1 "$status" "$l: vrfy without a match"
+}
+
+# sql_bad_values CONFIG LABEL: a non-numeric quota and a missing query.
+sql_bad_values() {
+    conf=$1
+    l=$2
+    sed 's/^quota = "quota"/quota = "description"/' "$conf" >"$tap_tmp/badquota.toml"
+    run "" "$SASLDIR" -c "$tap_tmp/badquota.toml" lookup alice
+    tap_expect_status 2 "$status" "$l: a non-numeric quota is an error"
+    tap_expect_match "$tap_err" "query\.name: column 'description' of principal 'alice' holds 'Alice Liddell', which is not a number" \
+        "$l: the error names query and column"
+    run "" "$SASLDIR" -c "$tap_tmp/badquota.toml" lookup carol
+    tap_expect_status 0 "$status" "$l: a NULL in that column is no quota"
+
+    grep -v '^expand = ' "$conf" >"$tap_tmp/noexpand.toml"
+    run "" "$SASLDIR" -c "$tap_tmp/noexpand.toml" check-config
+    tap_expect_status 0 "$status" "$l: a missing query is fine at start-up"
+    run "" "$SASLDIR" -c "$tap_tmp/noexpand.toml" expand staff@example.org
+    tap_expect_status 2 "$status" "$l: using a missing query is an error"
+    tap_expect_match "$tap_err" "query\.expand is not configured" "$l: the message names the missing query"
+
+    sed 's/FROM accounts WHERE/FROM no_such_table WHERE/' "$conf" >"$tap_tmp/badsql.toml"
+    run "" "$SASLDIR" -c "$tap_tmp/badsql.toml" lookup alice
+    tap_expect_status 2 "$status" "$l: a broken query is an error, not a temporary failure"
+    tap_expect_match "$tap_err" "directory 'sql': query\.name: .*no_such_table" "$l: the server's message is passed on"
+}
+
+# sql_injection CONFIG LABEL COUNT-CANARY: hostile values reach the
+# database only as bound values; COUNT-CANARY prints the canary rows.
+sql_injection() {
+    conf=$1
+    l=$2
+    count_canary=$3
+    long=$(printf 'x%.0s' $(seq 1 1000))
+    for value in "x' OR '1'='1" "alice'--" "alice' -- " '"; DROP TABLE canary; --' \
+                 "'; DROP TABLE canary; --" 'a\' '\' '%' '_' 'a%' 'ali_e' \
+                 "; DELETE FROM accounts" 'ålice' '名前' "$long"; do
+        run "" "$SASLDIR" -c "$conf" lookup "$value"
+        if [ "$status" -ne 1 ]; then
+            tap_not_ok "$l: hostile name is simply not found" "value: $value" "status $status" "$(cat "$tap_err")"
+            continue
+        fi
+        run "wonderland" "$SASLDIR" -c "$conf" auth "$value"
+        [ "$status" -eq 1 ] || { tap_not_ok "$l: hostile name cannot log in" "value: $value" "status $status"; continue; }
+        run "" "$SASLDIR" -c "$conf" rcpt "$value@example.org"
+        [ "$status" -eq 1 ] || { tap_not_ok "$l: hostile address is not deliverable" "value: $value" "status $status" "$(cat "$tap_out")"; continue; }
+        run "" "$SASLDIR" -c "$conf" domain "$value"
+        [ "$status" -ne 0 ] && [ "$status" -ne 75 ] || { tap_not_ok "$l: hostile domain is not local" "value: $value" "status $status"; continue; }
+        tap_ok "$l: '$(printf '%.20s' "$value")' is only ever a value"
+    done
+    if [ "$($count_canary)" = "1" ]; then
+        tap_ok "$l: the canary table survived"
+    else
+        tap_not_ok "$l: the canary table survived" "$($count_canary 2>&1)"
+    fi
+    run "wonderland" "$SASLDIR" -c "$conf" auth alice
+    tap_expect_status 0 "$status" "$l: the accounts are intact"
+}
+
+# sql_concurrency CONFIG LABEL MAX: 32 callers on a pool of MAX.
+sql_concurrency() {
+    conf=$1
+    l=$2
+    max=$3
+    sed -e "s/^max-connections = 10/max-connections = $max/" \
+        -e 's/^wait = "2s"/wait = "20s"/' "$conf" >"$tap_tmp/pool.toml"
+    run "" "$hammer" concurrent "$tap_tmp/pool.toml" bob builder 32 10
+    tap_expect_status 0 "$status" "$l: 32 concurrent callers all authenticate"
+    tap_expect_match "$tap_out" "^pool: open [0-$max], " "$l: the pool never holds more than $max"
+    tap_expect_match "$tap_out" "waits [1-9]" "$l: callers did wait for a connection"
+}
