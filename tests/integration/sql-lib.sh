@@ -98,7 +98,8 @@ start_postgresql() {
         || { cat "$PG_DIR/initdb.log" >&2; return 1; }
     pg_start
     sql_stoppers="$sql_stoppers pg_stop"
-    pg_psql -d postgres -c "CREATE USER sasldir PASSWORD 'pg-test-pw'; CREATE DATABASE mail OWNER sasldir;"
+    pg_psql -d postgres -c "CREATE USER sasldir PASSWORD 'pg-test-pw'" \
+        -c "CREATE DATABASE mail OWNER sasldir"
     # Through standard input: the server user may not read the sources.
     { echo "SET ROLE sasldir;"
       cat "$top_srcdir/conf/sql/schema-postgresql.sql" \
