@@ -12,6 +12,8 @@ check_PROGRAMS += tests/integration/sql-hammer
 tests_integration_sql_hammer_SOURCES = tests/integration/sql-hammer.c
 tests_integration_sql_hammer_CFLAGS = $(TEST_CFLAGS)
 tests_integration_sql_hammer_LDADD = $(TEST_LDADD)
-TESTS += tests/integration/sql-sqlite.test tests/integration/sql-postgresql.test
+TESTS += tests/integration/sql-sqlite.test tests/integration/sql-postgresql.test \
+	tests/integration/sql-mysql.test
 EXTRA_DIST += tests/integration/sql-lib.sh tests/integration/sql-suite.sh \
-	tests/integration/sql-sqlite.test tests/integration/sql-postgresql.test
+	tests/integration/sql-sqlite.test tests/integration/sql-postgresql.test \
+	tests/integration/sql-mysql.test
