@@ -9,6 +9,7 @@
 #include "sd_directory.h"
 #include "sd_json.h"
 #include "sd_log.h"
+#include "sd_pool.h"
 #include "sd_principal.h"
 #include "sd_result.h"
 #include "sd_secret.h"

@@ -54,6 +54,7 @@ static int cmd_domain(cli_state *, int, char **);
 static int cmd_expand(cli_state *, int, char **);
 static int cmd_vrfy(cli_state *, int, char **);
 static int cmd_verify_secret(cli_state *, int, char **);
+static int cmd_pool(cli_state *, int, char **);
 
 static const command commands[] = {
     { "check-config", "", "parse the configuration, open every directory "
@@ -71,6 +72,8 @@ static const command commands[] = {
       cmd_vrfy },
     { "verify-secret", "STORED", "check the password read from standard "
       "input against the stored secret STORED", cmd_verify_secret },
+    { "pool", "stats", "open one pooled connection per directory that has "
+      "a pool and show the pool's statistics", cmd_pool },
 };
 
 /* ------------------------------------------------------------------ */
@@ -496,6 +499,65 @@ cmd_verify_secret(cli_state *cli, int argc, char **argv)
     default:
         return report(SD_ERROR, error);
     }
+}
+
+/* Borrows and returns one connection, then prints DIRECTORY's pool. */
+static sd_result
+probe_pool(sd_directory *directory, sd_pool *pool)
+{
+    void *connection = NULL;
+    GError *error = NULL;
+    sd_result result = sd_pool_acquire(pool, &connection, &error);
+    if (result == SD_OK)
+        sd_pool_release(pool, connection, false);
+    const sd_pool_settings *settings = sd_pool_get_settings(pool);
+    sd_pool_stats stats;
+    sd_pool_get_stats(pool, &stats);
+    char *line = sd_pool_stats_format(&stats);
+    printf("%s: %s; max-connections %u, min-connections %u\n",
+           sd_directory_name(directory), line, settings->max_connections,
+           settings->min_connections);
+    g_free(line);
+    if (result != SD_OK)
+        report(result, error);
+    return result;
+}
+
+/*
+ * "pool stats".  Every sasldir process has pools of its own; this one
+ * opens a connection through each (which also proves the server can be
+ * reached) and shows the counters that sd_pool_get_stats() gives any
+ * program linked with libsasldir.
+ */
+static int
+cmd_pool(cli_state *cli, int argc, char **argv)
+{
+    if (!parse_command_options(&commands[8], NULL, &argc, &argv, 1))
+        return EXIT_USAGE;
+    if (strcmp(argv[1], "stats") != 0) {
+        complain("pool: unknown subcommand '%s' (only 'stats')", argv[1]);
+        return EXIT_USAGE;
+    }
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    const GPtrArray *directories = sd_registry_directories(cli->registry);
+    sd_result worst = SD_OK;
+    guint pools = 0;
+    for (guint i = 0; i < directories->len; i++) {
+        sd_directory *directory = g_ptr_array_index(directories, i);
+        sd_pool *pool = sd_directory_pool(directory);
+        if (pool == NULL || (cli->directory_name != NULL
+                             && directory != cli->directory))
+            continue;
+        pools++;
+        sd_result result = probe_pool(directory, pool);
+        if (result != SD_OK)
+            worst = result;
+    }
+    if (pools == 0)
+        printf("no directory here uses a connection pool\n");
+    return sd_result_exit_status(worst);
 }
 
 /* ------------------------------------------------------------------ */

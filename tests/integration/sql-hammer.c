@@ -12,6 +12,12 @@
  *       (the pool survives server restarts); prints the same counts
  *       plus "last=<result> max_ms=<slowest answer>".
  *
+ *   sql-hammer twice CONFIG NAME PASSWORD COMMAND
+ *       authenticates NAME, runs the shell COMMAND (which breaks the
+ *       pooled connection on the server side), authenticates again;
+ *       prints both results and the pool statistics.  Exit 0 when both
+ *       were OK.
+ *
  * The password is taken from the command line: these are test
  * passwords, never real ones.
  */
@@ -119,15 +125,42 @@ follow(sd_directory *directory, char **argv)
     return 0;
 }
 
+static sd_result
+authenticate_once(sd_directory *directory, const char *name,
+                  const char *password)
+{
+    GError *error = NULL;
+    sd_result r = sd_directory_authenticate(directory, name, password, NULL,
+                                            &error);
+    if (r != SD_OK)
+        fprintf(stderr, "sql-hammer: %s\n", error->message);
+    g_clear_error(&error);
+    return r;
+}
+
+static int
+twice(sd_directory *directory, char **argv)
+{
+    sd_result first = authenticate_once(directory, argv[0], argv[1]);
+    int status = system(argv[2]);
+    sd_result second = authenticate_once(directory, argv[0], argv[1]);
+    printf("first=%s command=%d second=%s\n", sd_result_name(first), status,
+           sd_result_name(second));
+    print_pool(directory);
+    return first == SD_OK && second == SD_OK ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
     bool is_concurrent = argc == 7 && strcmp(argv[1], "concurrent") == 0;
     bool is_follow = argc == 6 && strcmp(argv[1], "follow") == 0;
-    if (!is_concurrent && !is_follow) {
+    bool is_twice = argc == 6 && strcmp(argv[1], "twice") == 0;
+    if (!is_concurrent && !is_follow && !is_twice) {
         fprintf(stderr, "usage: sql-hammer concurrent CONFIG NAME PASSWORD "
                 "THREADS ROUNDS\n       sql-hammer follow CONFIG NAME "
-                "PASSWORD SECONDS\n");
+                "PASSWORD SECONDS\n       sql-hammer twice CONFIG NAME "
+                "PASSWORD COMMAND\n");
         return 2;
     }
     GError *error = NULL;
@@ -139,7 +172,8 @@ main(int argc, char **argv)
     }
     sd_directory *directory = sd_registry_default(registry);
     int status = is_concurrent ? concurrent(directory, argv + 3)
-                               : follow(directory, argv + 3);
+                 : is_follow ? follow(directory, argv + 3)
+                 : twice(directory, argv + 3);
     sd_registry_unref(registry);
     return status;
 }
