@@ -17,3 +17,9 @@ TESTS += tests/integration/sql-sqlite.test tests/integration/sql-postgresql.test
 EXTRA_DIST += tests/integration/sql-lib.sh tests/integration/sql-suite.sh \
 	tests/integration/sql-sqlite.test tests/integration/sql-postgresql.test \
 	tests/integration/sql-mysql.test
+
+check_PROGRAMS += tests/test_sql
+tests_test_sql_SOURCES = tests/test_sql.c tests/sd_check.h
+tests_test_sql_CFLAGS = $(TEST_CFLAGS)
+tests_test_sql_LDADD = $(TEST_LDADD)
+TESTS += tests/test_sql
