@@ -103,25 +103,34 @@ sd_pool_new(const char *name, const sd_pool_ops *ops, void *context,
     return pool;
 }
 
-void
-sd_pool_free(sd_pool *pool)
+/*
+ * Frees every slot, idle or lent out, and closes the idle connections
+ * when CLOSE_IDLE.  Connections lent out are never closed here: a caller
+ * may still be using them (or, after a fork, the parent is).
+ */
+static void
+drop_slots(sd_pool *pool, bool close_idle)
 {
-    if (pool == NULL)
-        return;
     pool_slot *slot;
-    bool ours = pool->pid == getpid();
     while ((slot = g_queue_pop_head(&pool->idle)) != NULL) {
-        if (ours)
+        if (close_idle)
             pool->ops.destroy(pool->context, slot->connection);
         g_free(slot);
     }
-    /* Connections still lent out are the caller's bug; their slots go,
-     * the connections are left alone rather than closed under a user. */
     GHashTableIter iter;
     gpointer value;
     g_hash_table_iter_init(&iter, pool->in_use);
     while (g_hash_table_iter_next(&iter, NULL, &value))
         g_free(value);
+    g_hash_table_remove_all(pool->in_use);
+}
+
+void
+sd_pool_free(sd_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    drop_slots(pool, pool->pid == getpid());
     g_hash_table_unref(pool->in_use);
     g_cond_clear(&pool->freed);
     g_mutex_clear(&pool->lock);
@@ -153,15 +162,7 @@ forget_after_fork(sd_pool *pool)
     pid_t now = getpid();
     if (G_LIKELY(pool->pid == now))
         return;
-    pool_slot *slot;
-    while ((slot = g_queue_pop_head(&pool->idle)) != NULL)
-        g_free(slot);
-    GHashTableIter iter;
-    gpointer value;
-    g_hash_table_iter_init(&iter, pool->in_use);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        g_free(value);
-    g_hash_table_remove_all(pool->in_use);
+    drop_slots(pool, false);
     memset(&pool->stats, 0, sizeof pool->stats);
     pool->pid = now;
 }

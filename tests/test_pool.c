@@ -347,51 +347,51 @@ parse(const char *text)
     return cfg;
 }
 
-START_TEST(settings_defaults_and_values)
+/* Reads [d.pool] of TEXT into *S; the configuration is the caller's. */
+static sd_cfg *
+read_settings(const char *text, sd_pool_settings *s)
 {
-    sd_cfg *cfg = parse("[d]\nx = 1\n");
+    sd_cfg *cfg = parse(text);
     sd_cfg_table root, d;
     sd_cfg_root(cfg, &root);
     ck_assert_int_eq(sd_cfg_get_table(&root, "d", &d), SD_CFG_FOUND);
+    sd_pool_settings_read(&d, s);
+    sd_cfg_table_clear(&d);
+    sd_cfg_table_clear(&root);
+    return cfg;
+}
+
+START_TEST(settings_defaults_and_values)
+{
     sd_pool_settings s;
-    sd_pool_settings_read(&d, &s);
+    sd_cfg *cfg = read_settings("[d]\n", &s);
     ck_assert_uint_eq(s.max_connections, 10);
     ck_assert_uint_eq(s.min_connections, 0);
     ck_assert_uint_eq(s.timeout_create_ms, 30000);
     ck_assert_uint_eq(s.timeout_wait_ms, 30000);
     ck_assert_uint_eq(s.timeout_recycle_ms, 30000);
-    sd_cfg_take_all(&d);
-    sd_cfg_table_clear(&d);
-    sd_cfg_table_clear(&root);
+    ck_assert(sd_cfg_finish(cfg, NULL));
     sd_cfg_free(cfg);
 
-    cfg = parse("[d.pool]\nmax-connections = 4\nmin-connections = 2\n"
-                "timeout = { create = \"2s\", wait = \"500ms\", "
-                "recycle = \"1m\" }\n");
-    sd_cfg_root(cfg, &root);
-    sd_cfg_get_table(&root, "d", &d);
-    sd_pool_settings_read(&d, &s);
+    cfg = read_settings("[d.pool]\nmax-connections = 4\nmin-connections = 2\n"
+                        "timeout = { create = \"2s\", wait = \"500ms\", "
+                        "recycle = \"1m\" }\n", &s);
     ck_assert_uint_eq(s.max_connections, 4);
     ck_assert_uint_eq(s.min_connections, 2);
     ck_assert_uint_eq(s.timeout_create_ms, 2000);
     ck_assert_uint_eq(s.timeout_wait_ms, 500);
     ck_assert_uint_eq(s.timeout_recycle_ms, 60000);
     ck_assert(sd_cfg_finish(cfg, NULL));
-    sd_cfg_table_clear(&d);
-    sd_cfg_table_clear(&root);
     sd_cfg_free(cfg);
 }
 END_TEST
 
 START_TEST(settings_errors_name_the_key)
 {
-    sd_cfg *cfg = parse("[d.pool]\nmax-connections = 2\n"
-                        "min-connections = 3\ntimeout.wait = 5\n");
-    sd_cfg_table root, d;
-    sd_cfg_root(cfg, &root);
-    sd_cfg_get_table(&root, "d", &d);
     sd_pool_settings s;
-    sd_pool_settings_read(&d, &s);
+    sd_cfg *cfg = read_settings("[d.pool]\nmax-connections = 2\n"
+                                "min-connections = 3\ntimeout.wait = 5\n",
+                                &s);
     GError *error = NULL;
     ck_assert(!sd_cfg_finish(cfg, &error));
     ck_assert_ptr_nonnull(strstr(error->message,
@@ -399,8 +399,6 @@ START_TEST(settings_errors_name_the_key)
     ck_assert_ptr_nonnull(strstr(error->message,
         "p.toml:4: d.pool.timeout.wait: a duration needs a unit"));
     g_error_free(error);
-    sd_cfg_table_clear(&d);
-    sd_cfg_table_clear(&root);
     sd_cfg_free(cfg);
 }
 END_TEST
