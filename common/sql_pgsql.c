@@ -111,6 +111,9 @@ pgsql_connect(const sd_sql_target *target, uint64_t timeout_ms,
     const char *sslmode = !target->tls ? "disable"
                           : target->tls_allow_invalid ? "require"
                           : "verify-full";
+    /* With a root certificate at hand libpq turns "require" into
+     * "verify-ca", so one is given only when verifying. */
+    bool verify = target->tls && !target->tls_allow_invalid;
     const char *ca = target->tls_ca_file != NULL ? target->tls_ca_file
                                                  : X509_get_default_cert_file();
     const char *keys[] = { "host", "port", "dbname", "user", "password",
@@ -119,7 +122,7 @@ pgsql_connect(const sd_sql_target *target, uint64_t timeout_ms,
     const char *values[] = { target->host, port[0] != '\0' ? port : NULL,
                              target->database, target->user,
                              target->password, sslmode,
-                             target->tls ? ca : NULL, "sasldir", "UTF8",
+                             verify ? ca : NULL, "sasldir", "UTF8",
                              NULL };
     /* libpq stops at the first NULL key: give absent values as "". */
     for (size_t i = 0; keys[i] != NULL; i++)

@@ -127,7 +127,7 @@ my_start() {
         --pid-file="$MY_DIR/mariadbd.pid" --log-error="$MY_DIR/error.log" \
         --general-log=1 --general-log-file="$MY_DIR/query.log" \
         --max-connections=60 --innodb-buffer-pool-size=16M \
-        --user="$(id -un)" >/dev/null 2>&1 &
+        --user="$(id -un)" ${MY_EXTRA:-} >/dev/null 2>&1 &
     for _ in $(seq 1 100); do
         my_admin ping >/dev/null 2>&1 && return 0
         sleep 0.2
@@ -180,4 +180,56 @@ while True:
 
 stop_silent_listener() {
     kill "$SILENT_PID"
+}
+
+# --- TLS -------------------------------------------------------------
+# make_cert DIR: a self-signed certificate for 127.0.0.1 (and no host
+# name), as cert.pem and key.pem, made by openssl.
+make_cert() {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+        -addext "subjectAltName=IP:127.0.0.1" -keyout "$1/key.pem" \
+        -out "$1/cert.pem" >/dev/null 2>&1
+    chmod 600 "$1/key.pem"
+    chmod 644 "$1/cert.pem"
+}
+
+# tls_config IN OUT CA-FILE ALLOW-INVALID [sed...]: IN with TLS on.
+tls_config() {
+    in=$1; out=$2; ca=$3; allow=$4
+    shift 4
+    sed -e 's/^enable = false/enable = true/' \
+        -e "s#^allow-invalid-certs = false#allow-invalid-certs = $allow${ca:+\\nca-file = \"$ca\"}#" \
+        "$@" "$in" >"$out"
+}
+
+# sql_tls CONFIG LABEL CERT SERVER-SAW-TLS [HOST-CHECK]: TLS with the certificate
+# verified, refused without the right CA or for another host name, and
+# accepted unverified only when allowed.  SERVER-SAW-TLS (a command)
+# succeeds when the server saw the last connection use TLS.  With
+# HOST-CHECK, "localhost" is tried against the certificate for 127.0.0.1
+# (not for MariaDB, whose client takes localhost to mean its socket).
+sql_tls() {
+    conf=$1; l=$2; cert=$3; saw_tls=$4; host_check=${5:-}
+    tls_config "$conf" "$tap_tmp/tls.toml" "$cert" false
+    run "" "$SASLDIR" -c "$tap_tmp/tls.toml" lookup alice
+    tap_expect_status 0 "$status" "$l: TLS with the server's certificate verified against tls.ca-file"
+    if $saw_tls; then
+        tap_ok "$l: the server saw a TLS connection"
+    else
+        tap_not_ok "$l: the server saw a TLS connection"
+    fi
+    tls_config "$conf" "$tap_tmp/tls-system.toml" "" false
+    run "" "$SASLDIR" -c "$tap_tmp/tls-system.toml" lookup alice
+    tap_expect_status 75 "$status" "$l: a certificate the system store does not trust is refused"
+    tap_expect_match "$tap_err" '[Cc]ertificate' "$l: ... and the message says it is the certificate"
+    if [ -n "$host_check" ]; then
+        tls_config "$conf" "$tap_tmp/tls-host.toml" "$cert" false \
+            -e 's/127\.0\.0\.1/localhost/'
+        run "" "$SASLDIR" -c "$tap_tmp/tls-host.toml" lookup alice
+        tap_expect_status 75 "$status" "$l: a certificate for another host name is refused"
+        tap_expect_match "$tap_err" 'does not match host name' "$l: ... and the message says so"
+    fi
+    tls_config "$conf" "$tap_tmp/tls-any.toml" "" true
+    run "" "$SASLDIR" -c "$tap_tmp/tls-any.toml" lookup alice
+    tap_expect_status 0 "$status" "$l: tls.allow-invalid-certs accepts it unverified"
 }
