@@ -129,10 +129,11 @@ sql_injection() {
     conf=$1
     l=$2
     count_canary=$3
-    long=$(printf 'x%.0s' $(seq 1 1000))
+    long=$(printf 'x%.0s' $(seq 1 1000))    # refused before any query
+    longest=$(printf 'y%.0s' $(seq 1 250))  # a name that reaches the query
     for value in "x' OR '1'='1" "alice'--" "alice' -- " '"; DROP TABLE canary; --' \
                  "'; DROP TABLE canary; --" 'a\' '\' '%' '_' 'a%' 'ali_e' \
-                 "; DELETE FROM accounts" 'ålice' '名前' "$long"; do
+                 "; DELETE FROM accounts" 'ålice' '名前' "$long" "$longest"; do
         run "" "$SASLDIR" -c "$conf" lookup "$value"
         if [ "$status" -ne 1 ]; then
             tap_not_ok "$l: hostile name is simply not found" "value: $value" "status $status" "$(cat "$tap_err")"
