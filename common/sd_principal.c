@@ -256,3 +256,82 @@ sd_principal_to_json(const sd_principal *principal, bool with_secrets,
         g_string_append_printf(out, ",\"secrets\":%u", principal->secrets->len);
     g_string_append_c(out, '}');
 }
+
+/* name, type, description, emails, lists, member-of, quota, resolved,
+ * groups, superuser, effective quota. */
+#define PACKED_TYPE "(sumsasasastbasbt)"
+
+static GVariant *
+strv_variant(const GPtrArray *array)
+{
+    return g_variant_new_strv((const char *const *)array->pdata,
+                              (gssize)array->len);
+}
+
+void *
+sd_principal_pack(const sd_principal *p, size_t *len)
+{
+    GVariant *packed = g_variant_ref_sink(g_variant_new(
+        "(sums@as@as@astb@asbt)", p->name, (guint32)p->type, p->description,
+        strv_variant(p->emails), strv_variant(p->lists),
+        strv_variant(p->member_of), (guint64)p->quota, (gboolean)p->resolved,
+        strv_variant(p->groups), (gboolean)p->superuser,
+        (guint64)p->effective_quota));
+    *len = g_variant_get_size(packed);
+    void *data = g_malloc(*len > 0 ? *len : 1);
+    g_variant_store(packed, data);
+    g_variant_unref(packed);
+    return data;
+}
+
+/* Fills ARRAY (empty) from a GVariant "as". */
+static void
+fill_from_strv(GPtrArray *array, GVariant *strings)
+{
+    gsize n = 0;
+    const char **items = g_variant_get_strv(strings, &n);
+    for (gsize i = 0; i < n; i++)
+        g_ptr_array_add(array, g_strdup(items[i]));
+    g_free(items);
+    g_variant_unref(strings);
+}
+
+sd_principal *
+sd_principal_unpack(const void *data, size_t len)
+{
+    /* GVariant wants its data aligned; a fresh allocation is. */
+    GBytes *bytes = g_bytes_new(data, len);
+    GVariant *packed = g_variant_ref_sink(g_variant_new_from_bytes(
+        G_VARIANT_TYPE(PACKED_TYPE), bytes, FALSE));
+    g_bytes_unref(bytes);
+    const char *name = NULL, *description = NULL;
+    guint32 type = 0;
+    guint64 quota = 0, effective_quota = 0;
+    gboolean resolved = FALSE, superuser = FALSE;
+    GVariant *emails, *lists, *member_of, *groups;
+    /* Borrowed strings and sub-variants: GVariant reads data that is
+     * not in normal form safely (as defaults), never out of bounds. */
+    g_variant_get(packed, "(&sum&s@as@as@astb@asbt)", &name, &type, &description,
+                  &emails, &lists, &member_of, &quota, &resolved, &groups,
+                  &superuser, &effective_quota);
+    if (*name == '\0') {
+        g_variant_unref(emails);
+        g_variant_unref(lists);
+        g_variant_unref(member_of);
+        g_variant_unref(groups);
+        g_variant_unref(packed);
+        return NULL;
+    }
+    sd_principal *p = sd_principal_new(name, (sd_principal_type)type);
+    p->description = g_strdup(description);
+    fill_from_strv(p->emails, emails);
+    fill_from_strv(p->lists, lists);
+    fill_from_strv(p->member_of, member_of);
+    fill_from_strv(p->groups, groups);
+    p->quota = quota;
+    p->resolved = resolved;
+    p->superuser = superuser;
+    p->effective_quota = effective_quota;
+    g_variant_unref(packed);
+    return p;
+}

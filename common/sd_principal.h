@@ -90,6 +90,19 @@ sd_result sd_principal_resolve(sd_principal *principal,
 void sd_principal_to_json(const sd_principal *principal, bool with_secrets,
                           GString *out);
 
+/*
+ * Packs everything about PRINCIPAL except its secrets into one flat
+ * buffer (a serialized GVariant; free it with g_free), for stores that
+ * keep principals as bytes, such as the cache.  *LEN receives its size.
+ */
+void *sd_principal_pack(const sd_principal *principal, size_t *len);
+/*
+ * The principal packed in DATA (LEN bytes), with no secrets.  Bytes that
+ * sd_principal_pack() did not make give NULL or an odd principal, never
+ * a crash.
+ */
+sd_principal *sd_principal_unpack(const void *data, size_t len);
+
 G_END_DECLS
 
 #endif
