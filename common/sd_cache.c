@@ -178,14 +178,22 @@ side_stats(kind_table *table, unsigned side)
 /* Keys                                                                */
 /* ------------------------------------------------------------------ */
 
-/* The process-wide HMAC key and, per thread, a MAC context keyed with
+/*
+ * The process-wide HMAC key and, per thread, a MAC context keyed with
  * it: re-initialising a keyed HMAC context reuses its precomputed pads,
- * which is what keeps a credential lookup well under a microsecond. */
+ * which is what keeps a credential lookup well under a microsecond.
+ *
+ * A thread's first key takes setup_lock (making the key, if no thread
+ * did yet, and the thread's context); later ones only read their own
+ * thread-local pointer.  A plain mutex rather than pthread_once, whose
+ * lock-free fast path Helgrind cannot follow.
+ */
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char hmac_key[32];
 static EVP_MAC *hmac_algorithm;
-static bool hmac_ready;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+static bool hmac_setup_done, hmac_ready;
 static pthread_key_t hmac_context_key;
+static _Thread_local EVP_MAC_CTX *thread_context;
 
 static void
 hmac_context_free(void *context)
@@ -193,9 +201,11 @@ hmac_context_free(void *context)
     EVP_MAC_CTX_free(context);
 }
 
+/* Called once, under setup_lock. */
 static void
 hmac_setup(void)
 {
+    hmac_setup_done = true;
     if (RAND_bytes(hmac_key, (int)sizeof hmac_key) != 1) {
         sd_log(SD_LOG_ERROR, "cache: no random bytes for the credential "
                "key; credentials will not be cached");
@@ -211,16 +221,15 @@ hmac_setup(void)
     hmac_ready = true;
 }
 
+/* Under setup_lock: this thread's keyed context, or NULL. */
 static EVP_MAC_CTX *
-hmac_context(void)
+hmac_context_new(void)
 {
-    pthread_once(&hmac_once, hmac_setup);
+    if (!hmac_setup_done)
+        hmac_setup();
     if (!hmac_ready)
         return NULL;
-    EVP_MAC_CTX *context = pthread_getspecific(hmac_context_key);
-    if (context != NULL)
-        return context;
-    context = EVP_MAC_CTX_new(hmac_algorithm);
+    EVP_MAC_CTX *context = EVP_MAC_CTX_new(hmac_algorithm);
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                          (char *)"SHA256", 0),
@@ -233,6 +242,17 @@ hmac_context(void)
         return NULL;
     }
     return context;
+}
+
+static EVP_MAC_CTX *
+hmac_context(void)
+{
+    if (thread_context == NULL) {
+        pthread_mutex_lock(&setup_lock);
+        thread_context = hmac_context_new();
+        pthread_mutex_unlock(&setup_lock);
+    }
+    return thread_context;
 }
 
 static bool
