@@ -1,4 +1,5 @@
-## bench/ -- benchmarks that print ratios against a named peer.  None
-## exist yet: the first arrive with the secrets and cache work.
+## bench/ -- benchmarks that print ratios against a named peer.
 
 EXTRA_DIST += bench/README.md
+
+include bench/cache.mk

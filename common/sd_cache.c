@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -187,18 +188,36 @@ side_stats(kind_table *table, unsigned side)
  * did yet, and the thread's context); later ones only read their own
  * thread-local pointer.  A plain mutex rather than pthread_once, whose
  * lock-free fast path Helgrind cannot follow.
+ *
+ * Each thread fetches HMAC from an OpenSSL library context of its own:
+ * every HMAC re-initialisation copies digest contexts, and each copy
+ * takes and drops a reference on the digest object with atomic
+ * operations; with one shared object those atomics made every thread
+ * write the same cache line on every credential lookup.
  */
 static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char hmac_key[32];
-static EVP_MAC *hmac_algorithm;
 static bool hmac_setup_done, hmac_ready;
-static pthread_key_t hmac_context_key;
-static _Thread_local EVP_MAC_CTX *thread_context;
+static pthread_key_t hmac_thread_key;
+
+typedef struct hmac_thread {
+    OSSL_LIB_CTX *library;
+    EVP_MAC *algorithm;
+    EVP_MAC_CTX *context;
+} hmac_thread;
+
+static _Thread_local hmac_thread *thread_hmac;
 
 static void
-hmac_context_free(void *context)
+hmac_thread_free(void *data)
 {
-    EVP_MAC_CTX_free(context);
+    hmac_thread *t = data;
+    if (t == NULL)
+        return;
+    EVP_MAC_CTX_free(t->context);
+    EVP_MAC_free(t->algorithm);
+    OSSL_LIB_CTX_free(t->library);
+    g_free(t);
 }
 
 /* Called once, under setup_lock. */
@@ -211,10 +230,8 @@ hmac_setup(void)
                "key; credentials will not be cached");
         return;
     }
-    hmac_algorithm = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (hmac_algorithm == NULL
-        || pthread_key_create(&hmac_context_key, hmac_context_free) != 0) {
-        sd_log(SD_LOG_ERROR, "cache: HMAC is not available; credentials "
+    if (pthread_key_create(&hmac_thread_key, hmac_thread_free) != 0) {
+        sd_log(SD_LOG_ERROR, "cache: no thread-specific data; credentials "
                "will not be cached");
         return;
     }
@@ -222,68 +239,81 @@ hmac_setup(void)
 }
 
 /* Under setup_lock: this thread's keyed context, or NULL. */
-static EVP_MAC_CTX *
-hmac_context_new(void)
+static hmac_thread *
+hmac_thread_new(void)
 {
     if (!hmac_setup_done)
         hmac_setup();
     if (!hmac_ready)
         return NULL;
-    EVP_MAC_CTX *context = EVP_MAC_CTX_new(hmac_algorithm);
+    hmac_thread *t = g_new0(hmac_thread, 1);
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                          (char *)"SHA256", 0),
         OSSL_PARAM_construct_end(),
     };
-    if (context == NULL
-        || EVP_MAC_init(context, hmac_key, sizeof hmac_key, params) != 1
-        || pthread_setspecific(hmac_context_key, context) != 0) {
-        EVP_MAC_CTX_free(context);
+    t->library = OSSL_LIB_CTX_new();
+    t->algorithm = t->library != NULL
+        ? EVP_MAC_fetch(t->library, "HMAC", NULL) : NULL;
+    t->context = t->algorithm != NULL ? EVP_MAC_CTX_new(t->algorithm)
+                                      : NULL;
+    if (t->context == NULL
+        || EVP_MAC_init(t->context, hmac_key, sizeof hmac_key, params) != 1
+        || pthread_setspecific(hmac_thread_key, t) != 0) {
+        sd_log(SD_LOG_ERROR, "cache: HMAC-SHA-256 is not available; "
+               "credentials will not be cached");
+        hmac_thread_free(t);
         return NULL;
     }
-    return context;
+    return t;
 }
 
 static EVP_MAC_CTX *
 hmac_context(void)
 {
-    if (thread_context == NULL) {
+    if (thread_hmac == NULL) {
         pthread_mutex_lock(&setup_lock);
-        thread_context = hmac_context_new();
+        thread_hmac = hmac_thread_new();
         pthread_mutex_unlock(&setup_lock);
     }
-    return thread_context;
+    return thread_hmac != NULL ? thread_hmac->context : NULL;
 }
 
-static bool
-mac_update_counted(EVP_MAC_CTX *context, const void *data, size_t len)
+static void
+put_length(unsigned char *out, size_t len)
 {
-    unsigned char prefix[4] = {
-        (unsigned char)(len >> 24), (unsigned char)(len >> 16),
-        (unsigned char)(len >> 8), (unsigned char)len,
-    };
-    return EVP_MAC_update(context, prefix, sizeof prefix) == 1
-        && EVP_MAC_update(context, data, len) == 1;
+    out[0] = (unsigned char)(len >> 24);
+    out[1] = (unsigned char)(len >> 16);
+    out[2] = (unsigned char)(len >> 8);
+    out[3] = (unsigned char)len;
 }
 
-/* HMAC-SHA-256(key, len(name) name len(password) password) into OUT.
- * The password goes straight from the caller's buffer into the MAC; no
- * copy of it is made here. */
+/*
+ * HMAC-SHA-256(key, len(name) name len(password) password) into OUT,
+ * lengths as 4 bytes big-endian.  The password goes straight from the
+ * caller's buffer into the MAC, no copy of it is made here, and
+ * OpenSSL's SHA-256 wipes its block buffer when it finishes.
+ */
 static bool
 credential_mac(const char *name, size_t name_len, const char *password,
                unsigned char out[32])
 {
     EVP_MAC_CTX *context = hmac_context();
-    if (context == NULL)
+    if (context == NULL || name_len > SD_CACHE_KEY_MAX)
         return false;
+    /* The name and both lengths in one update: fewer calls through the
+     * provider, which is most of the cost of a short MAC. */
+    unsigned char head[4 + SD_CACHE_KEY_MAX + 4];
+    size_t password_len = strlen(password);
+    put_length(head, name_len);
+    memcpy(head + 4, name, name_len);
+    put_length(head + 4 + name_len, password_len);
     size_t out_len = 0;
-    bool ok = EVP_MAC_init(context, NULL, 0, NULL) == 1
-        && mac_update_counted(context, name, name_len)
-        && mac_update_counted(context, password, strlen(password))
+    return EVP_MAC_init(context, NULL, 0, NULL) == 1
+        && EVP_MAC_update(context, head, 8 + name_len) == 1
+        && EVP_MAC_update(context, (const unsigned char *)password,
+                          password_len) == 1
         && EVP_MAC_final(context, out, &out_len, 32) == 1 && out_len == 32;
-    /* Leave no password bytes in the context's partial block. */
-    EVP_MAC_init(context, NULL, 0, NULL);
-    return ok;
 }
 
 bool
@@ -395,6 +425,17 @@ shard_of(const sd_cache *cache, uint32_t name_hash)
     return &cache->shards[(uint64_t)mixed * cache->config.shards >> 32];
 }
 
+/* Takes S's lock, counting in TABLE the times another thread held it:
+ * the measure of how much the threads fight over the shards. */
+static void
+lock_counted(shard *s, kind_table *table)
+{
+    if (pthread_mutex_trylock(&s->lock) == 0)
+        return;
+    pthread_mutex_lock(&s->lock);
+    table->stats.lock_waits++;
+}
+
 /* A stack entry holding KEY, to look it up in a hash table. */
 typedef union probe {
     entry header;
@@ -432,7 +473,7 @@ sd_cache_get(sd_cache *cache, const sd_cache_key *key, sd_result *result,
     shard *s = shard_of(cache, key->name_hash);
     kind_table *table = &s->kinds[key->kind];
 
-    pthread_mutex_lock(&s->lock);
+    lock_counted(s, table);
     entry *e = g_hash_table_lookup(table->entries, wanted);
     bool hit = false;
     if (e != NULL && now >= e->expires) {
@@ -514,7 +555,7 @@ sd_cache_put(sd_cache *cache, const sd_cache_key *key, sd_result result,
 
     shard *s = shard_of(cache, key->name_hash);
     kind_table *table = &s->kinds[key->kind];
-    pthread_mutex_lock(&s->lock);
+    lock_counted(s, table);
     entry *old = g_hash_table_lookup(table->entries, fresh);
     if (old != NULL) {
         side_stats(table, old->side)->replaced++;
@@ -617,6 +658,7 @@ sd_cache_get_stats(sd_cache *cache, sd_cache_kind kind, sd_cache_stats *stats)
         pthread_mutex_lock(&s->lock);
         kind_table *table = &s->kinds[kind];
         stats->misses += table->stats.misses;
+        stats->lock_waits += table->stats.lock_waits;
         add_side(&stats->positive, &table->stats.positive,
                  table->sides[SIDE_POSITIVE].count);
         add_side(&stats->negative, &table->stats.negative,
@@ -646,8 +688,10 @@ sd_cache_stats_to_json(sd_cache *cache, GString *out)
         sd_cache_stats stats;
         sd_cache_get_stats(cache, (sd_cache_kind)k, &stats);
         g_string_append_printf(out, "%s\"%s\":{\"misses\":%"
+                               G_GUINT64_FORMAT ",\"lock_waits\":%"
                                G_GUINT64_FORMAT ",", k > 0 ? "," : "",
-                               kind_names[k], stats.misses);
+                               kind_names[k], stats.misses,
+                               stats.lock_waits);
         side_to_json("positive", &stats.positive, out);
         g_string_append_c(out, ',');
         side_to_json("negative", &stats.negative, out);

@@ -146,6 +146,8 @@ typedef struct sd_cache_side_stats {
 
 typedef struct sd_cache_stats {
     uint64_t misses;            /* gets that found nothing valid */
+    uint64_t lock_waits;        /* gets and puts that found their shard
+                                 * locked by another thread */
     sd_cache_side_stats positive;
     sd_cache_side_stats negative;
 } sd_cache_stats;

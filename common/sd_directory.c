@@ -753,6 +753,17 @@ sd_directory_cache(sd_directory *directory)
     return directory->lookup_cache;
 }
 
+/* NAME casefolded, as names match.  ASCII names (the usual ones) fold
+ * to the same bytes with g_ascii_strdown, at a tenth of the cost. */
+static char *
+name_fold(const char *name)
+{
+    for (const char *p = name; *p != '\0'; p++)
+        if ((unsigned char)*p >= 0x80)
+            return g_utf8_casefold(name, -1);
+    return g_ascii_strdown(name, -1);
+}
+
 /* The key of NAME (casefolded, as names match) or of TEXT as it is. */
 static bool
 cache_key(sd_directory *directory, sd_cache_kind kind, const char *text,
@@ -764,7 +775,7 @@ cache_key(sd_directory *directory, sd_cache_kind kind, const char *text,
         return sd_cache_key_init(key, kind, text, NULL);
     if (!is_valid_name(text))
         return false;
-    char *folded = g_utf8_casefold(text, -1);
+    char *folded = name_fold(text);
     bool ok = sd_cache_key_init(key, kind, folded, password);
     g_free(folded);
     return ok;
@@ -775,7 +786,7 @@ sd_directory_cache_flush_name(sd_directory *directory, const char *name)
 {
     if (directory->lookup_cache == NULL || !is_valid_name(name))
         return 0;
-    char *folded = g_utf8_casefold(name, -1);
+    char *folded = name_fold(name);
     uint64_t dropped = sd_cache_flush(directory->lookup_cache,
                                       SD_CACHE_PRINCIPAL, folded)
         + sd_cache_flush(directory->lookup_cache, SD_CACHE_CREDENTIALS,

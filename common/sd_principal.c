@@ -257,81 +257,114 @@ sd_principal_to_json(const sd_principal *principal, bool with_secrets,
     g_string_append_c(out, '}');
 }
 
-/* name, type, description, emails, lists, member-of, quota, resolved,
- * groups, superuser, effective quota. */
-#define PACKED_TYPE "(sumsasasastbasbt)"
+/*
+ * The packed form: a fixed header, then NUL-terminated strings: the
+ * name, the description (when there is one), then the emails, lists,
+ * member-of and groups, as many of each as the header counts.  Not a
+ * GVariant: unpacking one took 4.4 us against 0.2 us for this (bench
+ * of a principal with one address and one group), and a cache hit that
+ * hands out a principal pays for it every time.
+ */
+typedef struct packed_header {
+    uint64_t quota;
+    uint64_t effective_quota;
+    uint32_t type;
+    uint32_t counts[4];         /* emails, lists, member_of, groups */
+    uint8_t has_description;
+    uint8_t resolved;
+    uint8_t superuser;
+} packed_header;
 
-static GVariant *
-strv_variant(const GPtrArray *array)
+static void
+pack_strings(GString *out, const GPtrArray *strings)
 {
-    return g_variant_new_strv((const char *const *)array->pdata,
-                              (gssize)array->len);
+    for (guint i = 0; i < strings->len; i++) {
+        const char *s = g_ptr_array_index(strings, i);
+        g_string_append_len(out, s, (gssize)strlen(s) + 1);
+    }
 }
 
 void *
 sd_principal_pack(const sd_principal *p, size_t *len)
 {
-    GVariant *packed = g_variant_ref_sink(g_variant_new(
-        "(sums@as@as@astb@asbt)", p->name, (guint32)p->type, p->description,
-        strv_variant(p->emails), strv_variant(p->lists),
-        strv_variant(p->member_of), (guint64)p->quota, (gboolean)p->resolved,
-        strv_variant(p->groups), (gboolean)p->superuser,
-        (guint64)p->effective_quota));
-    *len = g_variant_get_size(packed);
-    void *data = g_malloc(*len > 0 ? *len : 1);
-    g_variant_store(packed, data);
-    g_variant_unref(packed);
-    return data;
+    packed_header header = {
+        .quota = p->quota,
+        .effective_quota = p->effective_quota,
+        .type = (uint32_t)p->type,
+        .counts = { p->emails->len, p->lists->len, p->member_of->len,
+                    p->groups->len },
+        .has_description = p->description != NULL,
+        .resolved = p->resolved,
+        .superuser = p->superuser,
+    };
+    GString *out = g_string_sized_new(128);
+    g_string_append_len(out, (const char *)&header, sizeof header);
+    g_string_append_len(out, p->name, (gssize)strlen(p->name) + 1);
+    if (p->description != NULL)
+        g_string_append_len(out, p->description,
+                            (gssize)strlen(p->description) + 1);
+    pack_strings(out, p->emails);
+    pack_strings(out, p->lists);
+    pack_strings(out, p->member_of);
+    pack_strings(out, p->groups);
+    *len = out->len;
+    return g_string_free(out, FALSE);
 }
 
-/* Fills ARRAY (empty) from a GVariant "as". */
-static void
-fill_from_strv(GPtrArray *array, GVariant *strings)
+/* The next string of [*AT, END), or NULL when none is terminated. */
+static const char *
+next_string(const char **at, const char *end)
 {
-    gsize n = 0;
-    const char **items = g_variant_get_strv(strings, &n);
-    for (gsize i = 0; i < n; i++)
-        g_ptr_array_add(array, g_strdup(items[i]));
-    g_free(items);
-    g_variant_unref(strings);
+    const char *s = *at;
+    const char *nul = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
+    if (nul == NULL)
+        return NULL;
+    *at = nul + 1;
+    return s;
+}
+
+static bool
+unpack_strings(GPtrArray *strings, uint32_t count, const char **at,
+               const char *end)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        const char *s = next_string(at, end);
+        if (s == NULL)
+            return false;
+        g_ptr_array_add(strings, g_strdup(s));
+    }
+    return true;
 }
 
 sd_principal *
 sd_principal_unpack(const void *data, size_t len)
 {
-    /* GVariant wants its data aligned; a fresh allocation is. */
-    GBytes *bytes = g_bytes_new(data, len);
-    GVariant *packed = g_variant_ref_sink(g_variant_new_from_bytes(
-        G_VARIANT_TYPE(PACKED_TYPE), bytes, FALSE));
-    g_bytes_unref(bytes);
-    const char *name = NULL, *description = NULL;
-    guint32 type = 0;
-    guint64 quota = 0, effective_quota = 0;
-    gboolean resolved = FALSE, superuser = FALSE;
-    GVariant *emails, *lists, *member_of, *groups;
-    /* Borrowed strings and sub-variants: GVariant reads data that is
-     * not in normal form safely (as defaults), never out of bounds. */
-    g_variant_get(packed, "(&sum&s@as@as@astb@asbt)", &name, &type, &description,
-                  &emails, &lists, &member_of, &quota, &resolved, &groups,
-                  &superuser, &effective_quota);
-    if (*name == '\0') {
-        g_variant_unref(emails);
-        g_variant_unref(lists);
-        g_variant_unref(member_of);
-        g_variant_unref(groups);
-        g_variant_unref(packed);
+    packed_header header;
+    if (data == NULL || len < sizeof header)
+        return NULL;
+    memcpy(&header, data, sizeof header);
+    const char *at = (const char *)data + sizeof header;
+    const char *end = (const char *)data + len;
+    const char *name = next_string(&at, end);
+    const char *description = header.has_description
+        ? next_string(&at, end) : NULL;
+    if (name == NULL || *name == '\0'
+        || (header.has_description && description == NULL)
+        || header.type > SD_PRINCIPAL_ADMIN)
+        return NULL;
+    sd_principal *p = sd_principal_new(name, (sd_principal_type)header.type);
+    p->description = g_strdup(description);
+    p->quota = header.quota;
+    p->effective_quota = header.effective_quota;
+    p->resolved = header.resolved;
+    p->superuser = header.superuser;
+    if (!unpack_strings(p->emails, header.counts[0], &at, end)
+        || !unpack_strings(p->lists, header.counts[1], &at, end)
+        || !unpack_strings(p->member_of, header.counts[2], &at, end)
+        || !unpack_strings(p->groups, header.counts[3], &at, end)
+        || at != end) {
+        sd_principal_free(p);
         return NULL;
     }
-    sd_principal *p = sd_principal_new(name, (sd_principal_type)type);
-    p->description = g_strdup(description);
-    fill_from_strv(p->emails, emails);
-    fill_from_strv(p->lists, lists);
-    fill_from_strv(p->member_of, member_of);
-    fill_from_strv(p->groups, groups);
-    p->quota = quota;
-    p->resolved = resolved;
-    p->superuser = superuser;
-    p->effective_quota = effective_quota;
-    g_variant_unref(packed);
     return p;
 }

@@ -92,14 +92,13 @@ void sd_principal_to_json(const sd_principal *principal, bool with_secrets,
 
 /*
  * Packs everything about PRINCIPAL except its secrets into one flat
- * buffer (a serialized GVariant; free it with g_free), for stores that
- * keep principals as bytes, such as the cache.  *LEN receives its size.
+ * buffer (free it with g_free), for stores that keep principals as
+ * bytes in this process, such as the cache.  *LEN receives its size.
  */
 void *sd_principal_pack(const sd_principal *principal, size_t *len);
 /*
- * The principal packed in DATA (LEN bytes), with no secrets.  Bytes that
- * sd_principal_pack() did not make give NULL or an odd principal, never
- * a crash.
+ * The principal packed in DATA (LEN bytes), with no secrets; NULL when
+ * DATA is not a whole packed principal (never a read out of bounds).
  */
 sd_principal *sd_principal_unpack(const void *data, size_t len);
 

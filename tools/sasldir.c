@@ -356,8 +356,9 @@ print_cache_stats(sd_directory *directory)
     for (int k = 0; k < SD_CACHE_KINDS; k++) {
         sd_cache_stats stats;
         sd_cache_get_stats(cache, (sd_cache_kind)k, &stats);
-        printf("%s: misses %" G_GUINT64_FORMAT "\n",
-               sd_cache_kind_name((sd_cache_kind)k), stats.misses);
+        printf("%s: misses %" G_GUINT64_FORMAT ", lock waits %"
+               G_GUINT64_FORMAT "\n", sd_cache_kind_name((sd_cache_kind)k),
+               stats.misses, stats.lock_waits);
         print_side("positive", &stats.positive);
         print_side("negative", &stats.negative);
     }
