@@ -781,6 +781,22 @@ cache_key(sd_directory *directory, sd_cache_kind kind, const char *text,
     return ok;
 }
 
+/*
+ * Makes KEY from NORMALIZED (an address or domain the caller normalized,
+ * or NULL when that failed) and returns it, or frees it and returns NULL
+ * when it cannot be cached: the caller then asks the directory.
+ */
+static char *
+keyed(sd_directory *directory, sd_cache_kind kind, char *normalized,
+      sd_cache_key *key)
+{
+    if (normalized != NULL
+        && cache_key(directory, kind, normalized, NULL, key))
+        return normalized;
+    g_free(normalized);
+    return NULL;
+}
+
 uint64_t
 sd_directory_cache_flush_name(sd_directory *directory, const char *name)
 {
@@ -923,14 +939,13 @@ sd_result
 sd_directory_rcpt(sd_directory *directory, const char *address, char **owner,
                   char **matched, GError **error)
 {
-    char *normalized = directory->lookup_cache != NULL
-        ? sd_address_normalize(address, NULL) : NULL;
     sd_cache_key key;
-    if (normalized == NULL
-        || !cache_key(directory, SD_CACHE_RCPT, normalized, NULL, &key)) {
-        g_free(normalized);
+    char *normalized = keyed(directory, SD_CACHE_RCPT,
+                             directory->lookup_cache != NULL
+                             ? sd_address_normalize(address, NULL) : NULL,
+                             &key);
+    if (normalized == NULL)
         return rcpt_uncached(directory, address, owner, matched, error);
-    }
     sd_result result;
     void *packed = NULL;
     size_t len = 0;
@@ -975,14 +990,13 @@ sd_result
 sd_directory_is_local_domain(sd_directory *directory, const char *domain,
                              GError **error)
 {
-    char *normalized = directory->lookup_cache != NULL
-        ? sd_domain_normalize(domain, NULL) : NULL;
     sd_cache_key key;
-    if (normalized == NULL
-        || !cache_key(directory, SD_CACHE_DOMAIN, normalized, NULL, &key)) {
-        g_free(normalized);
+    char *normalized = keyed(directory, SD_CACHE_DOMAIN,
+                             directory->lookup_cache != NULL
+                             ? sd_domain_normalize(domain, NULL) : NULL,
+                             &key);
+    if (normalized == NULL)
         return local_domain_uncached(directory, domain, error);
-    }
     sd_result result;
     if (sd_cache_get(directory->lookup_cache, &key, &result, NULL, NULL)) {
         if (result != SD_OK)
