@@ -352,6 +352,26 @@ START_TEST(test_flush_name_drops_every_credential_entry)
 }
 END_TEST
 
+START_TEST(test_changed_password)
+{
+    /* One shard: with 10 entries over 10 shards each would hold one
+     * entry per side, and a name's entries share a shard. */
+    sd_cache *cache = cache_new(10, 1000, 1000, 1);
+    put_credentials(cache, "alice", "old", SD_OK);
+    /* After the directory changed the password, the new one is not
+     * answered by the old one's entry: it goes to the directory. */
+    ck_assert_int_eq(get_credentials(cache, "alice", "new"), -1);
+    put_credentials(cache, "alice", "new", SD_OK);
+    ck_assert_int_eq(get_credentials(cache, "alice", "new"), SD_OK);
+    /* The old one keeps working until its entry expires, not after. */
+    now_us += 999999;
+    ck_assert_int_eq(get_credentials(cache, "alice", "old"), SD_OK);
+    now_us += 1;
+    ck_assert_int_eq(get_credentials(cache, "alice", "old"), -1);
+    sd_cache_free(cache);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Through a directory                                                 */
 /* ------------------------------------------------------------------ */
@@ -700,6 +720,7 @@ cache_suite(void)
     TCase *credentials = tcase_create("credentials");
     tcase_add_test(credentials, test_credential_keys);
     tcase_add_test(credentials, test_flush_name_drops_every_credential_entry);
+    tcase_add_test(credentials, test_changed_password);
     suite_add_tcase(suite, credentials);
     TCase *directory = tcase_create("directory");
     tcase_add_test(directory, test_directory_authenticate_is_cached);
