@@ -1,5 +1,6 @@
-## bench/ -- benchmarks that print ratios against a named peer.  None
-## exist yet: the first arrive with the secrets and cache work.
+## bench/ -- benchmarks that print ratios against a named peer.
 
 EXTRA_DIST += bench/README.md
 include bench/sql.mk
+
+include bench/cache.mk

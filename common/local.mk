@@ -12,6 +12,7 @@ common_libsasldir_la_SOURCES = \
 	common/sd_principal.c common/sd_principal.h \
 	common/sd_address.c common/sd_address.h \
 	common/sd_directory.c common/sd_directory.h \
+	common/sd_cache.c common/sd_cache.h \
 	common/sd_backend.h \
 	common/backend_memory.c \
 	common/sd_pool.c common/sd_pool.h \
@@ -46,8 +47,9 @@ common_libsasldir_la_LDFLAGS = $(AM_LDFLAGS) \
 
 sasldirincludedir = $(includedir)/sasldir
 sasldirinclude_HEADERS = common/sasldir.h common/sd_address.h \
-	common/sd_config.h common/sd_directory.h common/sd_json.h \
-	common/sd_log.h common/sd_pool.h common/sd_principal.h common/sd_result.h \
+	common/sd_cache.h common/sd_config.h common/sd_directory.h \
+	common/sd_json.h common/sd_log.h common/sd_pool.h common/sd_principal.h \
+	common/sd_result.h \
 	common/sd_secret.h common/sd_sasl.h common/sd_toml.h
 
 pkgconfigdir = $(libdir)/pkgconfig

@@ -5,6 +5,7 @@
 #define SASLDIR_H
 
 #include "sd_address.h"
+#include "sd_cache.h"
 #include "sd_config.h"
 #include "sd_directory.h"
 #include "sd_json.h"

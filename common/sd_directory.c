@@ -8,6 +8,7 @@
 
 #include "sd_address.h"
 #include "sd_backend.h"
+#include "sd_cache.h"
 #include "sd_config.h"
 #include "sd_directory.h"
 #include "sd_log.h"
@@ -21,6 +22,7 @@ struct sd_directory {
     sd_address_mapping *subaddressing;
     sd_address_mapping *catch_all;
     sd_cache_settings cache;
+    sd_cache *lookup_cache;     /* NULL without a cache section */
 };
 
 struct sd_registry {
@@ -58,6 +60,7 @@ directory_free(sd_directory *directory)
         return;
     if (directory->ops != NULL && directory->state != NULL)
         directory->ops->close(directory->state);
+    sd_cache_free(directory->lookup_cache);
     sd_address_mapping_free(directory->subaddressing);
     sd_address_mapping_free(directory->catch_all);
     g_free(directory->superuser_group);
@@ -214,13 +217,12 @@ read_cache(sd_directory *directory, sd_cfg_table *section)
         sd_cfg_get_duration(&ttl, "negative", &settings->ttl_negative_ms);
         sd_cfg_table_clear(&ttl);
     }
-    /* Said out loud rather than ignored: the settings are valid and will
-     * take effect in a version that has the cache. */
-    sd_cfg_warning(&cache, NULL,
-                   "this version of sasldir has no lookup cache yet; the "
-                   "settings are checked but every lookup goes to the "
-                   "directory");
     sd_cfg_table_clear(&cache);
+    directory->lookup_cache = sd_cache_new(&(sd_cache_config){
+        .entries = settings->entries,
+        .ttl_positive_ms = settings->ttl_positive_ms,
+        .ttl_negative_ms = settings->ttl_negative_ms,
+    });
 }
 
 /*
@@ -515,8 +517,8 @@ resolve(sd_directory *directory, sd_principal *principal, GError **error)
 }
 
 sd_result
-sd_directory_lookup(sd_directory *directory, const char *name,
-                    sd_principal **principal, GError **error)
+sd_directory_lookup_uncached(sd_directory *directory, const char *name,
+                             sd_principal **principal, GError **error)
 {
     sd_principal *found = NULL;
     sd_result result = fetch_principal(directory, name, &found, error);
@@ -572,10 +574,10 @@ verify_secrets(sd_directory *directory, const sd_principal *principal,
                    "'%s'", directory->name, principal->name);
 }
 
-sd_result
-sd_directory_authenticate(sd_directory *directory, const char *name,
-                          const char *password, sd_principal **principal,
-                          GError **error)
+static sd_result
+authenticate_uncached(sd_directory *directory, const char *name,
+                      const char *password, sd_principal **principal,
+                      GError **error)
 {
     if (password == NULL || strlen(password) > SD_PASSWORD_MAX) {
         sd_secret_verify_dummy("");
@@ -625,9 +627,9 @@ rcpt_exact(sd_directory *directory, const char *address, char **owner,
     return result;
 }
 
-sd_result
-sd_directory_rcpt(sd_directory *directory, const char *address, char **owner,
-                  char **matched, GError **error)
+static sd_result
+rcpt_uncached(sd_directory *directory, const char *address, char **owner,
+              char **matched, GError **error)
 {
     if (owner != NULL)
         *owner = NULL;
@@ -662,9 +664,9 @@ sd_directory_rcpt(sd_directory *directory, const char *address, char **owner,
     return result;
 }
 
-sd_result
-sd_directory_is_local_domain(sd_directory *directory, const char *domain,
-                             GError **error)
+static sd_result
+local_domain_uncached(sd_directory *directory, const char *domain,
+                      GError **error)
 {
     char *normalized = sd_domain_normalize(domain, error);
     if (normalized == NULL)
@@ -733,4 +735,286 @@ sd_directory_verify(sd_directory *directory, const char *partial,
     }
     *matches = found;
     return SD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The cache around lookup, authenticate, rcpt and is_local_domain     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every cached operation has the same shape: make the key, answer from
+ * the cache on a hit, otherwise ask the uncached operation (no cache
+ * lock is held meanwhile) and store its answer; sd_cache_put() keeps
+ * only definite answers, never SD_TEMPFAIL or SD_ERROR.
+ *
+ * What is kept of a principal, for both the principal and the
+ * credentials kinds, is everything but its secrets: a credential entry
+ * needs none, and a principal served with secrets from the cache would
+ * keep handing out a replaced plaintext password (for auxprop's
+ * userPassword) or hash until its entry expired, and would keep secrets
+ * in long-lived memory.  Callers that need secrets use
+ * sd_directory_lookup_uncached().
+ */
+
+sd_cache *
+sd_directory_cache(sd_directory *directory)
+{
+    return directory->lookup_cache;
+}
+
+/* NAME casefolded, as names match.  ASCII names (the usual ones) fold
+ * to the same bytes with g_ascii_strdown, at a tenth of the cost. */
+static char *
+name_fold(const char *name)
+{
+    for (const char *p = name; *p != '\0'; p++)
+        if ((unsigned char)*p >= 0x80)
+            return g_utf8_casefold(name, -1);
+    return g_ascii_strdown(name, -1);
+}
+
+/* The key of NAME (casefolded, as names match) or of TEXT as it is. */
+static bool
+cache_key(sd_directory *directory, sd_cache_kind kind, const char *text,
+          const char *password, sd_cache_key *key)
+{
+    if (directory->lookup_cache == NULL)
+        return false;
+    if (kind != SD_CACHE_PRINCIPAL && kind != SD_CACHE_CREDENTIALS)
+        return sd_cache_key_init(key, kind, text, NULL);
+    if (!is_valid_name(text))
+        return false;
+    char *folded = name_fold(text);
+    bool ok = sd_cache_key_init(key, kind, folded, password);
+    g_free(folded);
+    return ok;
+}
+
+/*
+ * Makes KEY from NORMALIZED (an address or domain the caller normalized,
+ * or NULL when that failed) and returns it, or frees it and returns NULL
+ * when it cannot be cached: the caller then asks the directory.
+ */
+static char *
+keyed(sd_directory *directory, sd_cache_kind kind, char *normalized,
+      sd_cache_key *key)
+{
+    if (normalized != NULL
+        && cache_key(directory, kind, normalized, NULL, key))
+        return normalized;
+    g_free(normalized);
+    return NULL;
+}
+
+uint64_t
+sd_directory_cache_flush_name(sd_directory *directory, const char *name)
+{
+    if (directory->lookup_cache == NULL || !is_valid_name(name))
+        return 0;
+    char *folded = name_fold(name);
+    uint64_t dropped = sd_cache_flush(directory->lookup_cache,
+                                      SD_CACHE_PRINCIPAL, folded)
+        + sd_cache_flush(directory->lookup_cache, SD_CACHE_CREDENTIALS,
+                         folded);
+    g_free(folded);
+    return dropped;
+}
+
+/* Stores PRINCIPAL (SD_OK) or the failure RESULT under KEY. */
+static void
+cache_put_principal(sd_directory *directory, const sd_cache_key *key,
+                    sd_result result, const sd_principal *principal)
+{
+    if (result != SD_OK) {
+        sd_cache_put(directory->lookup_cache, key, result, NULL, 0);
+        return;
+    }
+    size_t len = 0;
+    void *packed = sd_principal_pack(principal, &len);
+    sd_cache_put(directory->lookup_cache, key, SD_OK, packed, len);
+    g_free(packed);
+}
+
+/* The principal of a positive entry, into *PRINCIPAL (when wanted). */
+static sd_result
+cached_principal(sd_directory *directory, const char *name, void *packed,
+                 size_t len, sd_principal **principal, GError **error)
+{
+    if (principal == NULL) {
+        g_free(packed);
+        return SD_OK;
+    }
+    *principal = sd_principal_unpack(packed, len);
+    g_free(packed);
+    if (*principal == NULL)
+        return sd_fail(error, SD_ERROR, "directory '%s': the cached entry "
+                       "of '%s' is damaged", directory->name, name);
+    return SD_OK;
+}
+
+sd_result
+sd_directory_lookup(sd_directory *directory, const char *name,
+                    sd_principal **principal, GError **error)
+{
+    sd_cache_key key;
+    if (!cache_key(directory, SD_CACHE_PRINCIPAL, name, NULL, &key))
+        return sd_directory_lookup_uncached(directory, name, principal,
+                                            error);
+    sd_result result;
+    void *packed = NULL;
+    size_t len = 0;
+    if (sd_cache_get(directory->lookup_cache, &key, &result, &packed, &len))
+        return result == SD_OK
+            ? cached_principal(directory, name, packed, len, principal, error)
+            : not_found(directory, name, error);
+
+    sd_principal *found = NULL;
+    result = sd_directory_lookup_uncached(directory, name, &found, error);
+    if (result == SD_OK)
+        /* Hit or miss, a directory with a cache answers the same. */
+        g_ptr_array_set_size(found->secrets, 0);
+    cache_put_principal(directory, &key, result, found);
+    if (result == SD_OK)
+        *principal = found;
+    return result;
+}
+
+sd_result
+sd_directory_authenticate(sd_directory *directory, const char *name,
+                          const char *password, sd_principal **principal,
+                          GError **error)
+{
+    sd_cache_key key;
+    if (password == NULL || strlen(password) > SD_PASSWORD_MAX
+        || !cache_key(directory, SD_CACHE_CREDENTIALS, name, password, &key))
+        return authenticate_uncached(directory, name, password, principal,
+                                     error);
+    sd_result result;
+    void *packed = NULL;
+    size_t len = 0;
+    if (sd_cache_get(directory->lookup_cache, &key, &result,
+                     principal != NULL ? &packed : NULL, &len)) {
+        if (result == SD_OK)
+            return cached_principal(directory, name, packed, len, principal,
+                                    error);
+        if (result == SD_NOTFOUND)
+            return not_found(directory, name, error);
+        return sd_fail(error, SD_MISMATCH, "directory '%s': wrong password "
+                       "for '%s'", directory->name, name);
+    }
+
+    sd_principal *found = NULL;
+    result = authenticate_uncached(directory, name, password, &found, error);
+    cache_put_principal(directory, &key, result, found);
+    if (result == SD_OK && principal != NULL) {
+        g_ptr_array_set_size(found->secrets, 0);
+        *principal = found;
+    } else {
+        sd_principal_free(found);
+    }
+    return result;
+}
+
+/* A positive rcpt entry: "M" owner NUL matched, or "L" matched (a list). */
+static char *
+pack_rcpt(const char *owner, const char *matched, size_t *len)
+{
+    GString *packed = g_string_new(owner != NULL ? "M" : "L");
+    if (owner != NULL)
+        g_string_append_len(packed, owner, (gssize)strlen(owner) + 1);
+    g_string_append(packed, matched);
+    *len = packed->len + 1;
+    return g_string_free(packed, FALSE);
+}
+
+static void
+unpack_rcpt(const char *packed, char **owner, char **matched)
+{
+    const char *rest = packed + 1;
+    char *found_owner = NULL;
+    if (packed[0] == 'M') {
+        found_owner = g_strdup(rest);
+        rest += strlen(rest) + 1;
+    }
+    if (owner != NULL)
+        *owner = found_owner;
+    else
+        g_free(found_owner);
+    if (matched != NULL)
+        *matched = g_strdup(rest);
+}
+
+sd_result
+sd_directory_rcpt(sd_directory *directory, const char *address, char **owner,
+                  char **matched, GError **error)
+{
+    sd_cache_key key;
+    char *normalized = keyed(directory, SD_CACHE_RCPT,
+                             directory->lookup_cache != NULL
+                             ? sd_address_normalize(address, NULL) : NULL,
+                             &key);
+    if (normalized == NULL)
+        return rcpt_uncached(directory, address, owner, matched, error);
+    sd_result result;
+    void *packed = NULL;
+    size_t len = 0;
+    if (sd_cache_get(directory->lookup_cache, &key, &result, &packed, &len)) {
+        if (owner != NULL)
+            *owner = NULL;
+        if (matched != NULL)
+            *matched = NULL;
+        if (result == SD_OK && packed != NULL)
+            unpack_rcpt(packed, owner, matched);
+        else
+            sd_fail(error, SD_NOTFOUND, "directory '%s': no mailbox, alias "
+                    "or list '%s'", directory->name, normalized);
+        g_free(packed);
+        g_free(normalized);
+        return result;
+    }
+
+    char *found_owner = NULL, *found_matched = NULL;
+    result = rcpt_uncached(directory, address, &found_owner, &found_matched,
+                           error);
+    if (result == SD_OK) {
+        packed = pack_rcpt(found_owner, found_matched, &len);
+        sd_cache_put(directory->lookup_cache, &key, result, packed, len);
+        g_free(packed);
+    } else {
+        sd_cache_put(directory->lookup_cache, &key, result, NULL, 0);
+    }
+    if (owner != NULL)
+        *owner = found_owner;
+    else
+        g_free(found_owner);
+    if (matched != NULL)
+        *matched = found_matched;
+    else
+        g_free(found_matched);
+    g_free(normalized);
+    return result;
+}
+
+sd_result
+sd_directory_is_local_domain(sd_directory *directory, const char *domain,
+                             GError **error)
+{
+    sd_cache_key key;
+    char *normalized = keyed(directory, SD_CACHE_DOMAIN,
+                             directory->lookup_cache != NULL
+                             ? sd_domain_normalize(domain, NULL) : NULL,
+                             &key);
+    if (normalized == NULL)
+        return local_domain_uncached(directory, domain, error);
+    sd_result result;
+    if (sd_cache_get(directory->lookup_cache, &key, &result, NULL, NULL)) {
+        if (result != SD_OK)
+            sd_fail(error, result, "directory '%s': '%s' is not a local "
+                    "domain", directory->name, normalized);
+    } else {
+        result = local_domain_uncached(directory, normalized, error);
+        sd_cache_put(directory->lookup_cache, &key, result, NULL, 0);
+    }
+    g_free(normalized);
+    return result;
 }

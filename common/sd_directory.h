@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "sd_cache.h"
 #include "sd_principal.h"
 #include "sd_result.h"
 
@@ -79,15 +80,28 @@ struct sd_pool *sd_directory_pool(const sd_directory *directory);
 /* A one-line summary for "sasldir check-config" (free it). */
 char *sd_directory_describe(const sd_directory *directory);
 
-/* The principal NAME, resolved (groups, superuser, effective quota). */
+/*
+ * The principal NAME, resolved (groups, superuser, effective quota).
+ * When the directory has a cache the answer may come from it, and the
+ * principal then never carries secrets (hit or miss, so the answer does
+ * not depend on the cache's state): the cache keeps none.
+ */
 sd_result sd_directory_lookup(sd_directory *directory, const char *name,
                               sd_principal **principal, GError **error);
+/* The same, always from the directory and with the stored secrets (for
+ * "lookup --show-secret" and publishing plaintext secrets). */
+sd_result sd_directory_lookup_uncached(sd_directory *directory,
+                                       const char *name,
+                                       sd_principal **principal,
+                                       GError **error);
 
 /*
  * Checks PASSWORD for NAME.  SD_OK when one of the principal's secrets
  * matches (then *PRINCIPAL, if PRINCIPAL is not NULL, is the resolved
- * principal); SD_MISMATCH, SD_NOTFOUND, SD_TEMPFAIL or SD_ERROR
- * otherwise.  The password is never logged or kept.
+ * principal, without secrets when the directory has a cache);
+ * SD_MISMATCH, SD_NOTFOUND, SD_TEMPFAIL or SD_ERROR otherwise.  The
+ * password is never logged or kept (the cache keeps an HMAC of name and
+ * password under a per-process random key).
  */
 sd_result sd_directory_authenticate(sd_directory *directory,
                                     const char *name, const char *password,
@@ -113,6 +127,26 @@ sd_result sd_directory_expand(sd_directory *directory, const char *address,
 /* Primary addresses containing PARTIAL (SMTP VRFY). */
 sd_result sd_directory_verify(sd_directory *directory, const char *partial,
                               GPtrArray **matches, GError **error);
+
+/*
+ * The directory's lookup cache ([directory."<name>".cache]; see
+ * sd_cache.h for statistics and flushing), or NULL when it has none.
+ * lookup, authenticate, rcpt and is_local_domain go through it; expand
+ * and verify do not.
+ */
+sd_cache *sd_directory_cache(sd_directory *directory);
+
+/*
+ * Drops what the cache holds for the principal NAME: its principal
+ * entry and all its credential entries, positive and negative.  Returns
+ * how many.  A writer (the internal directory) calls it for every name
+ * a write touches, so a new or reset password works at once; a write
+ * that changes a group or addresses also flushes the principal,
+ * credentials and rcpt kinds whole (sd_cache_flush), since resolved
+ * members and recipients depend on it.
+ */
+uint64_t sd_directory_cache_flush_name(sd_directory *directory,
+                                       const char *name);
 
 G_END_DECLS
 

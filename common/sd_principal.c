@@ -256,3 +256,115 @@ sd_principal_to_json(const sd_principal *principal, bool with_secrets,
         g_string_append_printf(out, ",\"secrets\":%u", principal->secrets->len);
     g_string_append_c(out, '}');
 }
+
+/*
+ * The packed form: a fixed header, then NUL-terminated strings: the
+ * name, the description (when there is one), then the emails, lists,
+ * member-of and groups, as many of each as the header counts.  Not a
+ * GVariant: unpacking one took 4.4 us against 0.2 us for this (bench
+ * of a principal with one address and one group), and a cache hit that
+ * hands out a principal pays for it every time.
+ */
+typedef struct packed_header {
+    uint64_t quota;
+    uint64_t effective_quota;
+    uint32_t type;
+    uint32_t counts[4];         /* emails, lists, member_of, groups */
+    uint8_t has_description;
+    uint8_t resolved;
+    uint8_t superuser;
+} packed_header;
+
+static void
+pack_strings(GString *out, const GPtrArray *strings)
+{
+    for (guint i = 0; i < strings->len; i++) {
+        const char *s = g_ptr_array_index(strings, i);
+        g_string_append_len(out, s, (gssize)strlen(s) + 1);
+    }
+}
+
+void *
+sd_principal_pack(const sd_principal *p, size_t *len)
+{
+    packed_header header = {
+        .quota = p->quota,
+        .effective_quota = p->effective_quota,
+        .type = (uint32_t)p->type,
+        .counts = { p->emails->len, p->lists->len, p->member_of->len,
+                    p->groups->len },
+        .has_description = p->description != NULL,
+        .resolved = p->resolved,
+        .superuser = p->superuser,
+    };
+    GString *out = g_string_sized_new(128);
+    g_string_append_len(out, (const char *)&header, sizeof header);
+    g_string_append_len(out, p->name, (gssize)strlen(p->name) + 1);
+    if (p->description != NULL)
+        g_string_append_len(out, p->description,
+                            (gssize)strlen(p->description) + 1);
+    pack_strings(out, p->emails);
+    pack_strings(out, p->lists);
+    pack_strings(out, p->member_of);
+    pack_strings(out, p->groups);
+    *len = out->len;
+    return g_string_free(out, FALSE);
+}
+
+/* The next string of [*AT, END), or NULL when none is terminated. */
+static const char *
+next_string(const char **at, const char *end)
+{
+    const char *s = *at;
+    const char *nul = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
+    if (nul == NULL)
+        return NULL;
+    *at = nul + 1;
+    return s;
+}
+
+static bool
+unpack_strings(GPtrArray *strings, uint32_t count, const char **at,
+               const char *end)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        const char *s = next_string(at, end);
+        if (s == NULL)
+            return false;
+        g_ptr_array_add(strings, g_strdup(s));
+    }
+    return true;
+}
+
+sd_principal *
+sd_principal_unpack(const void *data, size_t len)
+{
+    packed_header header;
+    if (data == NULL || len < sizeof header)
+        return NULL;
+    memcpy(&header, data, sizeof header);
+    const char *at = (const char *)data + sizeof header;
+    const char *end = (const char *)data + len;
+    const char *name = next_string(&at, end);
+    const char *description = header.has_description
+        ? next_string(&at, end) : NULL;
+    if (name == NULL || *name == '\0'
+        || (header.has_description && description == NULL)
+        || header.type > SD_PRINCIPAL_ADMIN)
+        return NULL;
+    sd_principal *p = sd_principal_new(name, (sd_principal_type)header.type);
+    p->description = g_strdup(description);
+    p->quota = header.quota;
+    p->effective_quota = header.effective_quota;
+    p->resolved = header.resolved;
+    p->superuser = header.superuser;
+    if (!unpack_strings(p->emails, header.counts[0], &at, end)
+        || !unpack_strings(p->lists, header.counts[1], &at, end)
+        || !unpack_strings(p->member_of, header.counts[2], &at, end)
+        || !unpack_strings(p->groups, header.counts[3], &at, end)
+        || at != end) {
+        sd_principal_free(p);
+        return NULL;
+    }
+    return p;
+}

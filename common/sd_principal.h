@@ -90,6 +90,18 @@ sd_result sd_principal_resolve(sd_principal *principal,
 void sd_principal_to_json(const sd_principal *principal, bool with_secrets,
                           GString *out);
 
+/*
+ * Packs everything about PRINCIPAL except its secrets into one flat
+ * buffer (free it with g_free), for stores that keep principals as
+ * bytes in this process, such as the cache.  *LEN receives its size.
+ */
+void *sd_principal_pack(const sd_principal *principal, size_t *len);
+/*
+ * The principal packed in DATA (LEN bytes), with no secrets; NULL when
+ * DATA is not a whole packed principal (never a read out of bounds).
+ */
+sd_principal *sd_principal_unpack(const void *data, size_t len);
+
 G_END_DECLS
 
 #endif

@@ -52,3 +52,4 @@ EXTRA_DIST += tests/cli.test tests/secret-vectors.test tests/tap.sh
 
 include tests/toml.mk
 include tests/sql.mk
+include tests/cache.mk

@@ -55,6 +55,7 @@ static int cmd_expand(cli_state *, int, char **);
 static int cmd_vrfy(cli_state *, int, char **);
 static int cmd_verify_secret(cli_state *, int, char **);
 static int cmd_pool(cli_state *, int, char **);
+static int cmd_cache(cli_state *, int, char **);
 
 static const command commands[] = {
     { "check-config", "", "parse the configuration, open every directory "
@@ -74,6 +75,8 @@ static const command commands[] = {
       "input against the stored secret STORED", cmd_verify_secret },
     { "pool", "stats", "open one pooled connection per directory that has "
       "a pool and show the pool's statistics", cmd_pool },
+    { "cache", "stats|flush", "show or flush this process's lookup "
+      "cache (see 'sasldir cache --help')", cmd_cache },
 };
 
 /* ------------------------------------------------------------------ */
@@ -109,7 +112,8 @@ report(sd_result result, GError *error)
 }
 
 /*
- * Parses the command's own options; ARGV[0] is the command name.  Returns
+ * Parses the command's own options; ARGV[0] is the command name, and
+ * WANTED_ARGUMENTS < 0 means "at most -WANTED_ARGUMENTS".  Returns
  * false (after printing why) when the arguments are wrong.
  */
 static bool
@@ -130,7 +134,8 @@ parse_command_options(const command *cmd, GOptionEntry *entries, int *argc,
         complain("%s: %s (see 'sasldir %s --help')", cmd->name,
                  error->message, cmd->name);
         g_error_free(error);
-    } else if (*argc - 1 != wanted_arguments) {
+    } else if (wanted_arguments < 0 ? *argc - 1 > -wanted_arguments
+                                    : *argc - 1 != wanted_arguments) {
         complain("%s: expected %s%s (see 'sasldir %s --help')", cmd->name,
                  wanted_arguments > 0 ? "the argument " : "no arguments",
                  cmd->arguments, cmd->name);
@@ -138,6 +143,16 @@ parse_command_options(const command *cmd, GOptionEntry *entries, int *argc,
     }
     g_option_context_free(context);
     return ok;
+}
+
+/* The entry of the main command table for NAME (which must be there). */
+static const command *
+command_named(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    g_assert_not_reached();
 }
 
 /* Loads the configuration and picks the directory.  Exit status or 0. */
@@ -277,7 +292,7 @@ print_quota(const sd_principal *p)
 }
 
 static void
-print_principal(const sd_principal *p, bool show_secrets)
+print_principal(const sd_principal *p, bool show_secrets, bool cached)
 {
     printf("%-13s %s\n", "name:", p->name);
     printf("%-13s %s\n", "type:", sd_principal_type_name(p->type));
@@ -293,6 +308,11 @@ print_principal(const sd_principal *p, bool show_secrets)
     print_joined("all groups:", p->groups);
     printf("%-13s %s\n", "superuser:", p->superuser ? "yes" : "no");
     print_quota(p);
+    if (!show_secrets && cached) {
+        printf("%-13s not kept in the cache (--show-secret reads them from "
+               "the directory)\n", "secrets:");
+        return;
+    }
     if (!show_secrets) {
         printf("%-13s %u (not shown; --show-secret prints them)\n",
                "secrets:", p->secrets->len);
@@ -305,6 +325,80 @@ print_principal(const sd_principal *p, bool show_secrets)
     }
 }
 
+/* --repeat N: the same question N times in this process. */
+#define REPEAT_MAX 1000000
+
+static bool
+repeat_is_valid(gint repeat)
+{
+    if (repeat >= 1 && repeat <= REPEAT_MAX)
+        return true;
+    complain("--repeat: expected a number from 1 to %d, got %d", REPEAT_MAX,
+             repeat);
+    return false;
+}
+
+static void
+print_side(const char *name, const sd_cache_side_stats *side)
+{
+    printf("  %-9s hits %" G_GUINT64_FORMAT ", inserts %" G_GUINT64_FORMAT
+           ", evictions %" G_GUINT64_FORMAT ", expirations %"
+           G_GUINT64_FORMAT ", replaced %" G_GUINT64_FORMAT ", flushed %"
+           G_GUINT64_FORMAT ", size %" G_GUINT64_FORMAT "\n", name,
+           side->hits, side->inserts, side->evictions, side->expirations,
+           side->replaced, side->flushed, side->size);
+}
+
+/* The settings and statistics of DIRECTORY's cache, as text. */
+static void
+print_cache_stats(sd_directory *directory)
+{
+    sd_cache *cache = sd_directory_cache(directory);
+    if (cache == NULL) {
+        printf("directory %s: no cache (no [directory.\"%s\".cache] "
+               "section)\n", sd_directory_name(directory),
+               sd_directory_name(directory));
+        return;
+    }
+    const sd_cache_config *config = sd_cache_get_config(cache);
+    printf("directory %s: cache of this sasldir process: %" G_GUINT64_FORMAT
+           " entries per kind and side, ttl positive %" G_GUINT64_FORMAT
+           " ms, negative %" G_GUINT64_FORMAT " ms, %u shards\n",
+           sd_directory_name(directory), config->entries,
+           config->ttl_positive_ms, config->ttl_negative_ms, config->shards);
+    for (int k = 0; k < SD_CACHE_KINDS; k++) {
+        sd_cache_stats stats;
+        sd_cache_get_stats(cache, (sd_cache_kind)k, &stats);
+        printf("%s: misses %" G_GUINT64_FORMAT ", lock waits %"
+               G_GUINT64_FORMAT "\n", sd_cache_kind_name((sd_cache_kind)k),
+               stats.misses, stats.lock_waits);
+        print_side("positive", &stats.positive);
+        print_side("negative", &stats.negative);
+    }
+}
+
+static void
+cache_stats_to_json(sd_directory *directory, GString *out)
+{
+    const char *name = sd_directory_name(directory);
+    g_string_append(out, "{\"directory\":");
+    sd_json_append_string(out, name, strlen(name));
+    sd_cache *cache = sd_directory_cache(directory);
+    if (cache == NULL) {
+        g_string_append(out, ",\"cache\":null}");
+        return;
+    }
+    const sd_cache_config *config = sd_cache_get_config(cache);
+    g_string_append_printf(out, ",\"scope\":\"process\",\"entries\":%"
+                           G_GUINT64_FORMAT ",\"ttl_positive_ms\":%"
+                           G_GUINT64_FORMAT ",\"ttl_negative_ms\":%"
+                           G_GUINT64_FORMAT ",\"shards\":%u,\"kinds\":",
+                           config->entries, config->ttl_positive_ms,
+                           config->ttl_negative_ms, config->shards);
+    sd_cache_stats_to_json(cache, out);
+    g_string_append_c(out, '}');
+}
+
 /* ------------------------------------------------------------------ */
 /* Commands                                                            */
 /* ------------------------------------------------------------------ */
@@ -312,7 +406,8 @@ print_principal(const sd_principal *p, bool show_secrets)
 static int
 cmd_check_config(cli_state *cli, int argc, char **argv)
 {
-    if (!parse_command_options(&commands[0], NULL, &argc, &argv, 0))
+    if (!parse_command_options(command_named("check-config"),
+                               NULL, &argc, &argv, 0))
         return EXIT_USAGE;
     int status = open_directory(cli);
     if (status != 0)
@@ -334,24 +429,39 @@ static int
 cmd_lookup(cli_state *cli, int argc, char **argv)
 {
     gboolean json = FALSE, show_secret = FALSE;
+    gint repeat = 1;
     GOptionEntry entries[] = {
         { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
           "print the principal as one JSON object", NULL },
         { "show-secret", 0, 0, G_OPTION_ARG_NONE, &show_secret,
           "also print the stored secrets (hashes, or plaintext if stored "
-          "so)", NULL },
+          "so), read from the directory, never from the cache", NULL },
+        { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
+          "ask N times (the cache answers all but the first)", "N" },
         G_OPTION_ENTRY_NULL
     };
-    if (!parse_command_options(&commands[1], entries, &argc, &argv, 1))
+    if (!parse_command_options(command_named("lookup"),
+                               entries, &argc, &argv, 1))
         return EXIT_USAGE;
     int status = open_directory(cli);
     if (status != 0)
         return status;
 
+    if (!repeat_is_valid(repeat))
+        return EXIT_USAGE;
+
     sd_principal *principal = NULL;
     GError *error = NULL;
-    sd_result result = sd_directory_lookup(cli->directory, argv[1],
-                                           &principal, &error);
+    sd_result result = SD_OK;
+    for (gint i = 0; i < repeat && result == SD_OK; i++) {
+        sd_principal_free(principal);
+        principal = NULL;
+        result = show_secret
+            ? sd_directory_lookup_uncached(cli->directory, argv[1],
+                                           &principal, &error)
+            : sd_directory_lookup(cli->directory, argv[1], &principal,
+                                  &error);
+    }
     if (result != SD_OK)
         return report(result, error);
     if (json) {
@@ -360,7 +470,8 @@ cmd_lookup(cli_state *cli, int argc, char **argv)
         puts(out->str);
         g_string_free(out, TRUE);
     } else {
-        print_principal(principal, show_secret);
+        print_principal(principal, show_secret,
+                        sd_directory_cache(cli->directory) != NULL);
     }
     sd_principal_free(principal);
     return 0;
@@ -369,7 +480,16 @@ cmd_lookup(cli_state *cli, int argc, char **argv)
 static int
 cmd_auth(cli_state *cli, int argc, char **argv)
 {
-    if (!parse_command_options(&commands[2], NULL, &argc, &argv, 1))
+    gint repeat = 1;
+    GOptionEntry entries[] = {
+        { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat,
+          "check N times (the cache answers all but the first)", "N" },
+        G_OPTION_ENTRY_NULL
+    };
+    if (!parse_command_options(command_named("auth"),
+                               entries, &argc, &argv, 1))
+        return EXIT_USAGE;
+    if (!repeat_is_valid(repeat))
         return EXIT_USAGE;
     int status = open_directory(cli);
     if (status != 0)
@@ -380,9 +500,14 @@ cmd_auth(cli_state *cli, int argc, char **argv)
 
     GError *error = NULL;
     sd_principal *principal = NULL;
-    sd_result result = sd_directory_authenticate(cli->directory, argv[1],
-                                                 password, &principal,
-                                                 &error);
+    sd_result result = SD_OK;
+    for (gint i = 0; i < repeat; i++) {
+        sd_principal_free(principal);
+        principal = NULL;
+        g_clear_error(&error);
+        result = sd_directory_authenticate(cli->directory, argv[1], password,
+                                           &principal, &error);
+    }
     sd_secret_free(password);
     if (result != SD_OK)
         return report(result, error);
@@ -396,7 +521,7 @@ cmd_auth(cli_state *cli, int argc, char **argv)
 static int
 cmd_rcpt(cli_state *cli, int argc, char **argv)
 {
-    if (!parse_command_options(&commands[3], NULL, &argc, &argv, 1))
+    if (!parse_command_options(command_named("rcpt"), NULL, &argc, &argv, 1))
         return EXIT_USAGE;
     int status = open_directory(cli);
     if (status != 0)
@@ -421,7 +546,7 @@ cmd_rcpt(cli_state *cli, int argc, char **argv)
 static int
 cmd_domain(cli_state *cli, int argc, char **argv)
 {
-    if (!parse_command_options(&commands[4], NULL, &argc, &argv, 1))
+    if (!parse_command_options(command_named("domain"), NULL, &argc, &argv, 1))
         return EXIT_USAGE;
     int status = open_directory(cli);
     if (status != 0)
@@ -449,7 +574,7 @@ print_addresses(sd_result result, GPtrArray *addresses, GError *error)
 static int
 cmd_expand(cli_state *cli, int argc, char **argv)
 {
-    if (!parse_command_options(&commands[5], NULL, &argc, &argv, 1))
+    if (!parse_command_options(command_named("expand"), NULL, &argc, &argv, 1))
         return EXIT_USAGE;
     int status = open_directory(cli);
     if (status != 0)
@@ -464,7 +589,7 @@ cmd_expand(cli_state *cli, int argc, char **argv)
 static int
 cmd_vrfy(cli_state *cli, int argc, char **argv)
 {
-    if (!parse_command_options(&commands[6], NULL, &argc, &argv, 1))
+    if (!parse_command_options(command_named("vrfy"), NULL, &argc, &argv, 1))
         return EXIT_USAGE;
     int status = open_directory(cli);
     if (status != 0)
@@ -480,7 +605,8 @@ static int
 cmd_verify_secret(cli_state *cli, int argc, char **argv)
 {
     (void)cli;
-    if (!parse_command_options(&commands[7], NULL, &argc, &argv, 1))
+    if (!parse_command_options(command_named("verify-secret"),
+                               NULL, &argc, &argv, 1))
         return EXIT_USAGE;
     char *password = read_password();
     if (password == NULL)
@@ -532,7 +658,8 @@ probe_pool(sd_directory *directory, sd_pool *pool)
 static int
 cmd_pool(cli_state *cli, int argc, char **argv)
 {
-    if (!parse_command_options(&commands[8], NULL, &argc, &argv, 1))
+    if (!parse_command_options(command_named("pool"), NULL, &argc,
+                               &argv, 1))
         return EXIT_USAGE;
     if (strcmp(argv[1], "stats") != 0) {
         complain("pool: unknown subcommand '%s' (only 'stats')", argv[1]);
@@ -558,6 +685,161 @@ cmd_pool(cli_state *cli, int argc, char **argv)
     if (pools == 0)
         printf("no directory here uses a connection pool\n");
     return sd_result_exit_status(worst);
+}
+
+/* The directories a cache command works on: -d's, else every one. */
+static GPtrArray *
+cache_directories(cli_state *cli)
+{
+    GPtrArray *chosen = g_ptr_array_new();
+    if (cli->directory_name != NULL) {
+        g_ptr_array_add(chosen, cli->directory);
+        return chosen;
+    }
+    const GPtrArray *all = sd_registry_directories(cli->registry);
+    for (guint i = 0; i < all->len; i++)
+        g_ptr_array_add(chosen, g_ptr_array_index(all, i));
+    return chosen;
+}
+
+static const command cache_commands[] = {
+    { "stats", "", "print the settings and statistics of the lookup cache "
+      "of this process, per directory and kind", NULL },
+    { "flush", "[NAME]", "empty the lookup cache of this process (every "
+      "kind, or --kind's; every entry, or NAME's)", NULL },
+};
+
+static int
+cache_stats(cli_state *cli, int argc, char **argv)
+{
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+          "print one JSON object", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    if (!parse_command_options(&cache_commands[0], entries, &argc, &argv, 0))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    GPtrArray *directories = cache_directories(cli);
+    GString *out = g_string_new("{\"directories\":[");
+    for (guint i = 0; i < directories->len; i++) {
+        if (json) {
+            if (i > 0)
+                g_string_append_c(out, ',');
+            cache_stats_to_json(g_ptr_array_index(directories, i), out);
+        } else {
+            print_cache_stats(g_ptr_array_index(directories, i));
+        }
+    }
+    g_string_append(out, "]}");
+    if (json)
+        puts(out->str);
+    g_string_free(out, TRUE);
+    g_ptr_array_unref(directories);
+    return 0;
+}
+
+/* The form a NAME takes in KIND's keys (as the directory makes them). */
+static char *
+cache_key_text(sd_cache_kind kind, const char *name)
+{
+    switch (kind) {
+    case SD_CACHE_RCPT:
+        return sd_address_normalize(name, NULL);
+    case SD_CACHE_DOMAIN:
+        return sd_domain_normalize(name, NULL);
+    default:
+        return g_utf8_validate(name, -1, NULL) ? g_utf8_casefold(name, -1)
+                                               : NULL;
+    }
+}
+
+static uint64_t
+flush_directory(sd_directory *directory, bool all_kinds, sd_cache_kind kind,
+                const char *name)
+{
+    sd_cache *cache = sd_directory_cache(directory);
+    if (cache == NULL)
+        return 0;
+    if (name == NULL)
+        return sd_cache_flush(cache, all_kinds ? SD_CACHE_ANY_KIND : kind,
+                              NULL);
+    uint64_t dropped = 0;
+    for (int k = 0; k < SD_CACHE_KINDS; k++) {
+        if (!all_kinds && kind != (sd_cache_kind)k)
+            continue;
+        char *text = cache_key_text((sd_cache_kind)k, name);
+        if (text != NULL)
+            dropped += sd_cache_flush(cache, (sd_cache_kind)k, text);
+        g_free(text);
+    }
+    return dropped;
+}
+
+static int
+cache_flush(cli_state *cli, int argc, char **argv)
+{
+    g_autofree char *kind_name = NULL;
+    GOptionEntry entries[] = {
+        { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name,
+          "only this kind: principal, credentials, rcpt or domain", "KIND" },
+        G_OPTION_ENTRY_NULL
+    };
+    if (!parse_command_options(&cache_commands[1], entries, &argc, &argv,
+                               -1))
+        return EXIT_USAGE;
+    sd_cache_kind kind = SD_CACHE_ANY_KIND;
+    if (kind_name != NULL && !sd_cache_kind_parse(kind_name, &kind)) {
+        complain("cache flush: unknown kind '%s' (principal, credentials, "
+                 "rcpt, domain)", kind_name);
+        return EXIT_USAGE;
+    }
+    int status = open_directory(cli);
+    if (status != 0)
+        return status;
+    const char *name = argc > 1 ? argv[1] : NULL;
+    GPtrArray *directories = cache_directories(cli);
+    for (guint i = 0; i < directories->len; i++) {
+        sd_directory *directory = g_ptr_array_index(directories, i);
+        uint64_t dropped = flush_directory(directory, kind_name == NULL,
+                                           kind, name);
+        printf("directory %s: %s; flushed %" G_GUINT64_FORMAT " entries "
+               "from this process's cache\n", sd_directory_name(directory),
+               sd_directory_cache(directory) != NULL ? "cache" : "no cache",
+               dropped);
+    }
+    g_ptr_array_unref(directories);
+    return 0;
+}
+
+/*
+ * "cache stats" and "cache flush" act on the cache of this process: a
+ * new sasldir process starts with an empty one, so they matter after
+ * "auth --repeat" or "lookup --repeat" (see --cache-stats) and, with
+ * the same output, for sasldird's cache once its control socket exists.
+ */
+static int
+cmd_cache(cli_state *cli, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+        return cache_stats(cli, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "flush") == 0)
+        return cache_flush(cli, argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0
+                      || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: sasldir cache stats [--json]\n"
+               "       sasldir cache flush [--kind KIND] [NAME]\n\n"
+               "Both act on the lookup cache of this sasldir process, which "
+               "starts empty;\nuse 'sasldir --cache-stats auth NAME --repeat "
+               "N' to see it at work.\n");
+        return 0;
+    }
+    complain("cache: expected 'stats' or 'flush' (see 'sasldir cache "
+             "--help')");
+    return EXIT_USAGE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -592,7 +874,7 @@ main(int argc, char **argv)
     g_autofree char *config_path = NULL;
     g_autofree char *directory_name = NULL;
     g_autofree char *log_level = NULL;
-    gboolean version = FALSE;
+    gboolean version = FALSE, cache_stats_after = FALSE;
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
           "configuration file (default: $SASLDIR_CONFIG, else "
@@ -603,6 +885,9 @@ main(int argc, char **argv)
           "error, warning, notice (default), info or debug", "LEVEL" },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
           "print the version and exit", NULL },
+        { "cache-stats", 's', 0, G_OPTION_ARG_NONE, &cache_stats_after,
+          "after the command, print the cache statistics of the directory "
+          "it used", NULL },
         G_OPTION_ENTRY_NULL
     };
     GOptionContext *context = g_option_context_new("COMMAND [ARGUMENTS]");
@@ -659,6 +944,8 @@ main(int argc, char **argv)
         complain("unknown command '%s' (see 'sasldir --help')", argv[1]);
         status = EXIT_USAGE;
     }
+    if (cache_stats_after && cli.directory != NULL)
+        print_cache_stats(cli.directory);
     sd_registry_unref(cli.registry);
     return status;
 }
