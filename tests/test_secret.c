@@ -129,9 +129,9 @@ END_TEST
 
 START_TEST(test_dummy_never_crashes)
 {
-    sd_secret_verify_dummy("anything");
-    sd_secret_verify_dummy("");
-    sd_secret_verify_dummy(NULL);
+    sd_secret_verify_dummy(NULL, "anything");
+    sd_secret_verify_dummy(NULL, "");
+    sd_secret_verify_dummy(NULL, NULL);
 }
 END_TEST
 
