@@ -224,17 +224,17 @@ static sd_result
 verify_pbkdf2_dovecot(const sd_secret_policy *policy, const char *rest,
                       const char *password, GError **error)
 {
-    const char *f[5];
-    size_t len[5];
+    const char *f[4];
+    size_t len[4];
     uint64_t rounds = 0;
-    if (split_fields(rest, f, len, 5) != 4 || len[1] == 0
-        || !parse_number(f[2], len[2], &rounds))
+    if (split_fields(rest, f, len, 4) != 3 || len[0] == 0
+        || !parse_number(f[1], len[1], &rounds))
         return sd_fail(error, SD_ERROR, "malformed {PBKDF2} secret: "
                        "expected $1$SALT$ROUNDS$HEX");
     size_t key_len = 0;
-    unsigned char *key = sd_decode_hex(f[3], len[3], &key_len);
+    unsigned char *key = sd_decode_hex(f[2], len[2], &key_len);
     return pbkdf2_finish(policy, "{PBKDF2}", "SHA1", password,
-                         g_memdup2(f[1], len[1]), len[1], rounds, key,
+                         g_memdup2(f[0], len[0]), len[0], rounds, key,
                          key_len, error);
 }
 

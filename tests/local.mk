@@ -51,3 +51,4 @@ TESTS += tests/test_config tests/test_principal tests/test_address \
 EXTRA_DIST += tests/cli.test tests/secret-vectors.test tests/tap.sh
 
 include tests/toml.mk
+include tests/secret.mk
