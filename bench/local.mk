@@ -2,3 +2,4 @@
 ## exist yet: the first arrive with the secrets and cache work.
 
 EXTRA_DIST += bench/README.md
+include bench/secret.mk
