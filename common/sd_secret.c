@@ -377,6 +377,23 @@ verify_plain(const sd_secret_policy *policy, const password_scheme *scheme,
 /* {SHA}, {SSHA}, ... : encode(digest(password [+ salt]) [+ salt])      */
 /* ------------------------------------------------------------------ */
 
+/* The digest named in the table.  EVP_get_digestbyname() searches
+ * OpenSSL 3's name map on every call, which costs as much as hashing a
+ * short password, so the four names are resolved here. */
+static const EVP_MD *
+digest_by_name(const char *name)
+{
+    if (strcmp(name, "SHA1") == 0)
+        return EVP_sha1();
+    if (strcmp(name, "SHA256") == 0)
+        return EVP_sha256();
+    if (strcmp(name, "SHA512") == 0)
+        return EVP_sha512();
+    if (strcmp(name, "MD5") == 0)
+        return EVP_md5();
+    return EVP_get_digestbyname(name);
+}
+
 static unsigned char *
 decode_digest_value(const char *encoded, int encoding, size_t *len)
 {
@@ -392,7 +409,7 @@ verify_digest(const sd_secret_policy *policy, const password_scheme *scheme,
     /* Dovecot's {MD5} is MD5-crypt; RFC 2307's is a base64 digest. */
     if (g_str_has_prefix(encoded, "$1$"))
         return verify_crypt(policy, scheme, encoded, password, error);
-    const EVP_MD *md = EVP_get_digestbyname(scheme->digest);
+    const EVP_MD *md = digest_by_name(scheme->digest);
     if (md == NULL)
         return sd_fail(error, SD_ERROR, "%s: digest %s is not available in "
                        "this OpenSSL", scheme->name, scheme->digest);
