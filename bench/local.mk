@@ -4,3 +4,5 @@ EXTRA_DIST += bench/README.md
 include bench/sql.mk
 
 include bench/cache.mk
+
+include bench/secret.mk

@@ -8,7 +8,9 @@ common_libsasldir_la_SOURCES = \
 	common/sd_json.c common/sd_json.h \
 	common/sd_toml.c common/sd_toml.h \
 	common/sd_config.c common/sd_config.h \
-	common/sd_secret.c common/sd_secret.h \
+	common/sd_secret.c common/sd_secret.h common/sd_secret_impl.h \
+	common/sd_secret_kdf.c common/sd_secret_totp.c \
+	common/sd_secret_policy.c common/sd_secret_hash.c \
 	common/sd_principal.c common/sd_principal.h \
 	common/sd_address.c common/sd_address.h \
 	common/sd_directory.c common/sd_directory.h \
@@ -20,9 +22,10 @@ common_libsasldir_la_SOURCES = \
 	common/sd_sasl.c common/sd_sasl.h
 
 common_libsasldir_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
-	$(LIBCRYPTO_CFLAGS) $(LIBXCRYPT_CFLAGS) $(LIBSASL2_CFLAGS)
+	$(LIBCRYPTO_CFLAGS) $(LIBXCRYPT_CFLAGS) $(LIBSASL2_CFLAGS) \
+	$(LIBARGON2_CFLAGS) $(LIBOATH_CFLAGS)
 common_libsasldir_la_LIBADD = $(GLIB_LIBS) $(LIBCRYPTO_LIBS) \
-	$(LIBXCRYPT_LIBS) $(LIBSASL2_LIBS)
+	$(LIBXCRYPT_LIBS) $(LIBSASL2_LIBS) $(LIBARGON2_LIBS) $(LIBOATH_LIBS)
 # The SQL engines, each only when configure found its library.
 if HAVE_SQLITE
 common_libsasldir_la_SOURCES += common/sql_sqlite.c

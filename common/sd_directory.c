@@ -23,6 +23,7 @@ struct sd_directory {
     sd_address_mapping *catch_all;
     sd_cache_settings cache;
     sd_cache *lookup_cache;     /* NULL without a cache section */
+    const sd_secret_policy *secret_policy;  /* the registry's */
 };
 
 struct sd_registry {
@@ -30,6 +31,7 @@ struct sd_registry {
     char *path;
     GPtrArray *directories;     /* sd_directory*, owned */
     sd_directory *default_directory;
+    sd_secret_policy *secret_policy;        /* [secret] */
 };
 
 /* The drivers built into this library. */
@@ -279,6 +281,7 @@ static void
 registry_free(sd_registry *registry)
 {
     g_ptr_array_unref(registry->directories);
+    sd_secret_policy_free(registry->secret_policy);
     g_free(registry->path);
     g_free(registry);
 }
@@ -301,6 +304,12 @@ const char *
 sd_registry_config_path(const sd_registry *registry)
 {
     return registry->path;
+}
+
+const sd_secret_policy *
+sd_registry_secret_policy(const sd_registry *registry)
+{
+    return registry->secret_policy;
 }
 
 sd_directory *
@@ -351,8 +360,10 @@ open_directories(sd_registry *registry, sd_cfg_table *root, GPtrArray *names)
         if (sd_cfg_get_table(&all, entry->key, &section) != SD_CFG_FOUND)
             continue;
         sd_directory *directory = open_directory(entry->key, &section);
-        if (directory != NULL)
+        if (directory != NULL) {
+            directory->secret_policy = registry->secret_policy;
             g_ptr_array_add(registry->directories, directory);
+        }
         sd_cfg_table_clear(&section);
     }
     if (table->u.table.count == 0)
@@ -426,6 +437,12 @@ registry_from_cfg(sd_cfg *cfg, GError **error)
 
     sd_cfg_table root;
     sd_cfg_root(cfg, &root);
+    registry->secret_policy = sd_secret_policy_new();
+    sd_cfg_table secret;
+    if (sd_cfg_get_table(&root, "secret", &secret) == SD_CFG_FOUND) {
+        sd_secret_policy_configure(registry->secret_policy, &secret);
+        sd_cfg_table_clear(&secret);
+    }
     GPtrArray *names = g_ptr_array_new();
     open_directories(registry, &root, names);
     sd_cfg_skip_unused_stores(cfg);
@@ -532,55 +549,27 @@ sd_directory_lookup_uncached(sd_directory *directory, const char *name,
     return SD_OK;
 }
 
-/*
- * Tries every secret; any one may match.  A malformed secret is logged
- * and skipped, so one bad entry does not lock out a principal that has a
- * good one; when every secret is malformed the answer is SD_ERROR, which
- * tells the administrator that the store, not the user, is wrong.
- */
+/* The rule for a principal's secrets is sd_secret_verify_any()'s. */
 static sd_result
 verify_secrets(sd_directory *directory, const sd_principal *principal,
                const char *password, GError **error)
 {
-    guint malformed = 0;
-    for (guint i = 0; i < principal->secrets->len; i++) {
-        GError *secret_error = NULL;
-        sd_result result = sd_secret_verify(
-            g_ptr_array_index(principal->secrets, i), password,
-            &secret_error);
-        if (result == SD_OK)
-            return SD_OK;
-        if (result == SD_ERROR) {
-            malformed++;
-            const char *reason = secret_error != NULL
-                ? secret_error->message : "malformed secret";
-            sd_log(SD_LOG_ERROR, "directory '%s': principal '%s': secret "
-                   "#%u: %s", directory->name, principal->name, i + 1,
-                   reason);
-            if (malformed == principal->secrets->len) {
-                sd_fail(error, SD_ERROR, "directory '%s': principal '%s': "
-                        "%s", directory->name, principal->name, reason);
-                g_clear_error(&secret_error);
-                return SD_ERROR;
-            }
-        }
-        g_clear_error(&secret_error);
-    }
-    if (principal->secrets->len == 0)
-        return sd_fail(error, SD_MISMATCH, "directory '%s': principal '%s' "
-                       "has no secret and cannot log in", directory->name,
-                       principal->name);
-    return sd_fail(error, SD_MISMATCH, "directory '%s': wrong password for "
-                   "'%s'", directory->name, principal->name);
+    return sd_secret_verify_any(directory->secret_policy,
+                                principal->secrets, password,
+                                directory->name, principal->name, error);
 }
 
+/*
+ * *ONE_TIME (may be NULL) tells whether the principal found holds a
+ * one-time password, whose answers the cache must not keep.
+ */
 static sd_result
 authenticate_uncached(sd_directory *directory, const char *name,
                       const char *password, sd_principal **principal,
-                      GError **error)
+                      bool *one_time, GError **error)
 {
     if (password == NULL || strlen(password) > SD_PASSWORD_MAX) {
-        sd_secret_verify_dummy("");
+        sd_secret_verify_dummy(directory->secret_policy, "");
         return sd_fail(error, SD_MISMATCH, "directory '%s': the password "
                        "is longer than %d bytes", directory->name,
                        SD_PASSWORD_MAX);
@@ -590,7 +579,7 @@ authenticate_uncached(sd_directory *directory, const char *name,
     if (!is_valid_name(name)) {
         /* As slow as a real check: the timing must not tell which names
          * could exist either. */
-        sd_secret_verify_dummy(password);
+        sd_secret_verify_dummy(directory->secret_policy, password);
         result = not_found(directory, name, error);
     } else if (directory->ops->authenticate != NULL) {
         result = directory->ops->authenticate(directory->state, name,
@@ -599,9 +588,11 @@ authenticate_uncached(sd_directory *directory, const char *name,
         result = directory->ops->lookup(directory->state, name, &found,
                                         error);
         if (result == SD_NOTFOUND) {
-            sd_secret_verify_dummy(password);
+            sd_secret_verify_dummy(directory->secret_policy, password);
             result = not_found(directory, name, error);
         } else if (result == SD_OK) {
+            if (one_time != NULL)
+                *one_time = sd_secret_is_one_time(found->secrets);
             result = verify_secrets(directory, found, password, error);
         }
     }
@@ -888,7 +879,7 @@ sd_directory_authenticate(sd_directory *directory, const char *name,
     if (password == NULL || strlen(password) > SD_PASSWORD_MAX
         || !cache_key(directory, SD_CACHE_CREDENTIALS, name, password, &key))
         return authenticate_uncached(directory, name, password, principal,
-                                     error);
+                                     NULL, error);
     sd_result result;
     void *packed = NULL;
     size_t len = 0;
@@ -904,8 +895,11 @@ sd_directory_authenticate(sd_directory *directory, const char *name,
     }
 
     sd_principal *found = NULL;
-    result = authenticate_uncached(directory, name, password, &found, error);
-    cache_put_principal(directory, &key, result, found);
+    bool one_time = false;
+    result = authenticate_uncached(directory, name, password, &found,
+                                   &one_time, error);
+    if (!one_time)
+        cache_put_principal(directory, &key, result, found);
     if (result == SD_OK && principal != NULL) {
         g_ptr_array_set_size(found->secrets, 0);
         *principal = found;

@@ -29,6 +29,7 @@
 #include "sd_cache.h"
 #include "sd_principal.h"
 #include "sd_result.h"
+#include "sd_secret.h"
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,9 @@ void sd_registry_unref(sd_registry *registry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_registry, sd_registry_unref)
 
 const char *sd_registry_config_path(const sd_registry *registry);
+/* The [secret] policy every directory of REGISTRY verifies with. */
+const sd_secret_policy *sd_registry_secret_policy(
+    const sd_registry *registry);
 /* The directory named by [storage] directory. */
 sd_directory *sd_registry_default(sd_registry *registry);
 /* NULL when no enabled directory has that name. */

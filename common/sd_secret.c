@@ -1,5 +1,9 @@
 /*
- * sd_secret.c - the table of password schemes (see sd_secret.h).
+ * sd_secret.c - the one table of password schemes, the selection of a
+ * scheme from a stored secret, the plaintext, digest and crypt(3)
+ * verifiers, Stalwart's markers, and the rule for a list of secrets (see
+ * sd_secret.h).  The KDF families live in sd_secret_kdf.c, TOTP in
+ * sd_secret_totp.c; all are named in the table below and nowhere else.
  *
  * Every derived value is compared with CRYPTO_memcmp, and plaintext is
  * compared through SHA-256 digests of both sides, so neither the content
@@ -11,6 +15,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,47 +24,106 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "sd_log.h"
 #include "sd_secret.h"
+#include "sd_secret_impl.h"
 
-typedef struct password_scheme password_scheme;
-typedef sd_result (*verify_fn)(const password_scheme *scheme, const char *encoded,
-                               const char *password, GError **error);
+static sd_result verify_plain(const sd_secret_policy *,
+                              const password_scheme *, const char *,
+                              const char *, GError **);
+static sd_result verify_digest(const sd_secret_policy *,
+                               const password_scheme *, const char *,
+                               const char *, GError **);
+static sd_result verify_crypt(const sd_secret_policy *,
+                              const password_scheme *, const char *,
+                              const char *, GError **);
+static sd_result verify_apr1(const sd_secret_policy *,
+                             const password_scheme *, const char *,
+                             const char *, GError **);
+static sd_result verify_unsupported(const sd_secret_policy *,
+                                    const password_scheme *, const char *,
+                                    const char *, GError **);
+static sd_result verify_disabled(const sd_secret_policy *,
+                                 const password_scheme *, const char *,
+                                 const char *, GError **);
+static sd_result verify_app(const sd_secret_policy *,
+                            const password_scheme *, const char *,
+                            const char *, GError **);
 
-struct password_scheme {
-    const char *name;       /* the name inside {braces}, as written */
-    verify_fn verify;
-    const char *digest;     /* OpenSSL's name, for digest schemes */
-    bool salted;
-    bool plaintext;
+#define B64 SD_ENC_BASE64
+#define HEX SD_ENC_HEX
+
+/*
+ * The schemes.  "{NAME}" entries are matched inside braces without
+ * regard to case, as slapd and Dovecot do, and may carry Dovecot's
+ * ".HEX"/".B64" suffix when they are digests; the others are prefixes
+ * matched exactly at the start of the stored secret, in order.
+ */
+static const password_scheme schemes[] = {
+    /* Plaintext. */
+    { "{PLAIN}",        verify_plain,  NULL,     false, true,  B64 },
+    { "{CLEAR}",        verify_plain,  NULL,     false, true,  B64 },
+    { "{CLEARTEXT}",    verify_plain,  NULL,     false, true,  B64 },
+    /* RFC 2307 and Dovecot digests: digest(password + salt) + salt. */
+    { "{SHA}",          verify_digest, "SHA1",   false, false, B64 },
+    { "{SHA1}",         verify_digest, "SHA1",   false, false, B64 },
+    { "{SSHA}",         verify_digest, "SHA1",   true,  false, B64 },
+    { "{SHA256}",       verify_digest, "SHA256", false, false, B64 },
+    { "{SSHA256}",      verify_digest, "SHA256", true,  false, B64 },
+    { "{SHA512}",       verify_digest, "SHA512", false, false, B64 },
+    { "{SSHA512}",      verify_digest, "SHA512", true,  false, B64 },
+    { "{MD5}",          verify_digest, "MD5",    false, false, B64 },
+    { "{SMD5}",         verify_digest, "MD5",    true,  false, B64 },
+    { "{LDAP-MD5}",     verify_digest, "MD5",    false, false, B64 },
+    { "{PLAIN-MD5}",    verify_digest, "MD5",    false, false, HEX },
+    /* crypt(3) under the names slapd and Dovecot give it. */
+    { "{CRYPT}",        verify_crypt,  NULL,     false, false, B64 },
+    { "{BLF-CRYPT}",    verify_crypt,  NULL,     false, false, B64 },
+    { "{SHA512-CRYPT}", verify_crypt,  NULL,     false, false, B64 },
+    { "{SHA256-CRYPT}", verify_crypt,  NULL,     false, false, B64 },
+    { "{MD5-CRYPT}",    verify_crypt,  NULL,     false, false, B64 },
+    { "{DES-CRYPT}",    verify_crypt,  NULL,     false, false, B64 },
+    /* Key derivation functions (sd_secret_kdf.c). */
+    { "{ARGON2}",       sd_verify_argon2, NULL,  false, false, B64 },
+    { "{ARGON2I}",      sd_verify_argon2, NULL,  false, false, B64 },
+    { "{ARGON2ID}",     sd_verify_argon2, NULL,  false, false, B64 },
+    { "{PBKDF2}",       sd_verify_pbkdf2_ldap, "SHA1",   false, false, B64 },
+    { "{PBKDF2-SHA1}",  sd_verify_pbkdf2_ldap, "SHA1",   false, false, B64 },
+    { "{PBKDF2-SHA256}", sd_verify_pbkdf2_ldap, "SHA256", false, false, B64 },
+    { "{PBKDF2-SHA512}", sd_verify_pbkdf2_ldap, "SHA512", false, false, B64 },
+    { "{SCRAM-SHA-1}",  sd_verify_scram, "SHA1",   false, false, B64 },
+    { "{SCRAM-SHA-256}", sd_verify_scram, "SHA256", false, false, B64 },
+    /* Dovecot schemes that cannot be checked against a plain password
+     * with the libraries here, named so the error says so. */
+    { "{CRAM-MD5}",     verify_unsupported, NULL, false, false, B64 },
+    { "{HMAC-MD5}",     verify_unsupported, NULL, false, false, B64 },
+    { "{DIGEST-MD5}",   verify_unsupported, NULL, false, false, B64 },
+    { "{PLAIN-MD4}",    verify_unsupported, NULL, false, false, B64 },
+    { "{NTLM}",         verify_unsupported, NULL, false, false, B64 },
+    { "{LANMAN}",       verify_unsupported, NULL, false, false, B64 },
+    { "{RPA}",          verify_unsupported, NULL, false, false, B64 },
+    { "{OTP}",          verify_unsupported, NULL, false, false, B64 },
+    { "{SKEY}",         verify_unsupported, NULL, false, false, B64 },
+    { "{PLAIN-TRUNC}",  verify_unsupported, NULL, false, false, B64 },
+    /* PHC strings and Stalwart's markers, matched as prefixes. */
+    { "$argon2id$",     sd_verify_argon2, NULL,  false, false, B64 },
+    { "$argon2i$",      sd_verify_argon2, NULL,  false, false, B64 },
+    { "$argon2d$",      sd_verify_argon2, NULL,  false, false, B64 },
+    { "$pbkdf2$",       sd_verify_pbkdf2_phc, "SHA1",   false, false, B64 },
+    { "$pbkdf2-sha256$", sd_verify_pbkdf2_phc, "SHA256", false, false, B64 },
+    { "$pbkdf2-sha512$", sd_verify_pbkdf2_phc, "SHA512", false, false, B64 },
+    { "$scrypt$",       sd_verify_scrypt, NULL,  false, false, B64 },
+    { "$apr1$",         verify_apr1,    "MD5",   false, false, B64 },
+    { "$disabled$",     verify_disabled, NULL,   false, false, B64 },
+    { "$app$",          verify_app,     NULL,    false, false, B64 },
+    { "otpauth://totp/", sd_verify_totp, NULL,   false, false, B64 },
 };
 
-static sd_result verify_plain(const password_scheme *, const char *, const char *,
-                              GError **);
-static sd_result verify_digest(const password_scheme *, const char *, const char *,
-                               GError **);
-static sd_result verify_crypt(const password_scheme *, const char *, const char *,
-                              GError **);
-
-/* The schemes named in braces.  Matched case-insensitively, as slapd and
- * Dovecot do. */
-static const password_scheme brace_schemes[] = {
-    { "PLAIN",     verify_plain,  NULL,     false, true },
-    { "CLEAR",     verify_plain,  NULL,     false, true },
-    { "CLEARTEXT", verify_plain,  NULL,     false, true },
-    { "SHA",       verify_digest, "SHA1",   false, false },
-    { "SSHA",      verify_digest, "SHA1",   true,  false },
-    { "SHA256",    verify_digest, "SHA256", false, false },
-    { "SSHA256",   verify_digest, "SHA256", true,  false },
-    { "SHA512",    verify_digest, "SHA512", false, false },
-    { "SSHA512",   verify_digest, "SHA512", true,  false },
-    { "MD5",       verify_digest, "MD5",    false, false },
-    { "SMD5",      verify_digest, "MD5",    true,  false },
-    { "CRYPT",     verify_crypt,  NULL,     false, false },
-};
-
-/* Secrets with no braces: crypt(3) strings and plaintext. */
-static const password_scheme crypt_scheme = { "crypt", verify_crypt, NULL, false, false };
-static const password_scheme plain_scheme = { "plain", verify_plain, NULL, false, true };
+/* Secrets no entry names: crypt(3) strings and plaintext. */
+static const password_scheme crypt_scheme =
+    { "crypt", verify_crypt, NULL, false, false, B64 };
+static const password_scheme plain_scheme =
+    { "plain", verify_plain, NULL, false, true, B64 };
 
 /* Longest scheme name accepted between braces. */
 #define MAX_SCHEME_NAME 32
@@ -80,58 +144,203 @@ sd_secret_free(char *secret)
     g_free(secret);
 }
 
-/*
- * Splits STORED into its scheme and the encoded rest.  Returns NULL with
- * *ERROR set for a brace scheme nobody knows or a missing '}'.
- */
-static const password_scheme *
-select_scheme(const char *stored, const char **encoded, GError **error)
+void
+sd_random_bytes(void *out, size_t len)
 {
-    if (stored[0] == '{') {
-        const char *close = strchr(stored, '}');
-        if (close == NULL || close - stored - 1 > MAX_SCHEME_NAME) {
-            sd_fail(error, SD_ERROR,
-                    "malformed stored secret: '{' without a closing '}' "
-                    "after the scheme name");
-            return NULL;
-        }
-        size_t len = (size_t)(close - stored - 1);
-        for (size_t i = 0; i < G_N_ELEMENTS(brace_schemes); i++) {
-            if (strlen(brace_schemes[i].name) == len
-                && g_ascii_strncasecmp(stored + 1, brace_schemes[i].name,
-                                       len) == 0) {
-                *encoded = close + 1;
-                return &brace_schemes[i];
-            }
-        }
+    if (RAND_bytes(out, (int)len) != 1)
+        abort(); /* no entropy source: nothing sensible is possible */
+}
+
+/* ------------------------------------------------------------------ */
+/* Selection                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Reads Dovecot's encoding suffix ("HEX", "B64", "BASE64"). */
+static bool
+parse_encoding(const char *suffix, size_t len, int *encoding)
+{
+    if (len == 3 && g_ascii_strncasecmp(suffix, "HEX", 3) == 0)
+        *encoding = SD_ENC_HEX;
+    else if ((len == 3 && g_ascii_strncasecmp(suffix, "B64", 3) == 0)
+             || (len == 6 && g_ascii_strncasecmp(suffix, "BASE64", 6) == 0))
+        *encoding = SD_ENC_BASE64;
+    else
+        return false;
+    return true;
+}
+
+/* The entry for "{NAME}" (LEN bytes of NAME), or NULL. */
+static const password_scheme *
+find_brace_scheme(const char *name, size_t len)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(schemes); i++) {
+        const char *entry = schemes[i].name;
+        if (entry[0] == '{' && strlen(entry) == len + 2
+            && g_ascii_strncasecmp(name, entry + 1, len) == 0)
+            return &schemes[i];
+    }
+    return NULL;
+}
+
+static const password_scheme *
+select_brace(const char *stored, const char **encoded, int *encoding,
+             GError **error)
+{
+    const char *close = strchr(stored, '}');
+    if (close == NULL || close - stored - 1 > MAX_SCHEME_NAME) {
+        sd_fail(error, SD_ERROR, "malformed stored secret: '{' without a "
+                "closing '}' after the scheme name");
+        return NULL;
+    }
+    size_t len = (size_t)(close - stored - 1);
+    const char *dot = memchr(stored + 1, '.', len);
+    size_t base_len = dot != NULL ? (size_t)(dot - stored - 1) : len;
+    const password_scheme *scheme = find_brace_scheme(stored + 1, base_len);
+    if (scheme == NULL) {
         sd_fail(error, SD_ERROR, "unsupported password scheme {%.*s}",
                 (int)len, stored + 1);
         return NULL;
     }
+    *encoding = scheme->encoding;
+    if (dot != NULL
+        && (scheme->verify != verify_digest
+            || !parse_encoding(dot + 1, len - base_len - 1, encoding))) {
+        sd_fail(error, SD_ERROR, "unsupported encoding in password scheme "
+                "{%.*s}", (int)len, stored + 1);
+        return NULL;
+    }
+    *encoded = close + 1;
+    return scheme;
+}
+
+/*
+ * Splits STORED into its scheme and the encoded part the verifier reads
+ * (after the braces; the whole string for prefixes).  Returns NULL with
+ * *ERROR set for a brace scheme nobody knows or a missing '}'.
+ */
+static const password_scheme *
+select_scheme(const char *stored, const char **encoded, int *encoding,
+              GError **error)
+{
+    if (stored[0] == '{')
+        return select_brace(stored, encoded, encoding, error);
     *encoded = stored;
+    *encoding = SD_ENC_BASE64;
+    for (size_t i = 0; i < G_N_ELEMENTS(schemes); i++)
+        if (schemes[i].name[0] != '{'
+            && g_str_has_prefix(stored, schemes[i].name))
+            return &schemes[i];
     if (stored[0] == '$' || stored[0] == '_')
         return &crypt_scheme;
     return &plain_scheme;
 }
 
+/* The encoding a digest verifier must use, passed through the scheme
+ * entry so the verifier signature stays the same for every family. */
+static password_scheme
+with_encoding(const password_scheme *scheme, int encoding)
+{
+    password_scheme copy = *scheme;
+    copy.encoding = encoding;
+    return copy;
+}
+
 sd_result
-sd_secret_verify(const char *stored, const char *password, GError **error)
+sd_secret_verify_policy(const sd_secret_policy *policy, const char *stored,
+                        const char *password, GError **error)
 {
     if (stored == NULL || *stored == '\0' || password == NULL)
         return SD_MISMATCH;
+    if (policy == NULL)
+        policy = sd_secret_policy_default();
     const char *encoded;
-    const password_scheme *scheme = select_scheme(stored, &encoded, error);
+    int encoding;
+    const password_scheme *scheme = select_scheme(stored, &encoded,
+                                                  &encoding, error);
     if (scheme == NULL)
         return SD_ERROR;
-    return scheme->verify(scheme, encoded, password, error);
+    password_scheme chosen = with_encoding(scheme, encoding);
+    return scheme->verify(policy, &chosen, encoded, password, error);
+}
+
+sd_result
+sd_secret_verify(const char *stored, const char *password, GError **error)
+{
+    return sd_secret_verify_policy(NULL, stored, password, error);
 }
 
 bool
 sd_secret_is_plaintext(const char *stored)
 {
     const char *encoded;
-    const password_scheme *scheme = select_scheme(stored, &encoded, NULL);
+    int encoding;
+    const password_scheme *scheme = select_scheme(stored, &encoded,
+                                                  &encoding, NULL);
     return scheme != NULL && scheme->plaintext;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoders                                                            */
+/* ------------------------------------------------------------------ */
+
+unsigned char *
+sd_decode_base64(const char *text, size_t len, size_t *out_len)
+{
+    while (len > 0 && text[len - 1] == '=')
+        len--;
+    if (len == 0 || len % 4 == 1)
+        return NULL;
+    /* Standard alphabet, padded, for g_base64_decode (which would skip
+     * invalid characters silently). */
+    char *copy = g_malloc(len + 4);
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i] == '.' ? '+' : text[i];
+        if (!(g_ascii_isalnum(c) || c == '+' || c == '/')) {
+            g_free(copy);
+            return NULL;
+        }
+        copy[i] = c;
+    }
+    size_t padded = len;
+    while (padded % 4 != 0)
+        copy[padded++] = '=';
+    copy[padded] = '\0';
+    gsize decoded_len = 0;
+    unsigned char *decoded = g_base64_decode(copy, &decoded_len);
+    g_free(copy);
+    *out_len = decoded_len;
+    return decoded;
+}
+
+unsigned char *
+sd_decode_base64_padded(const char *text, size_t *out_len)
+{
+    size_t len = strlen(text);
+    if (len == 0 || len % 4 != 0 || strchr(text, '.') != NULL)
+        return NULL;
+    size_t first_pad = strcspn(text, "=");
+    if (first_pad < len - 2)
+        return NULL;
+    return sd_decode_base64(text, len, out_len);
+}
+
+unsigned char *
+sd_decode_hex(const char *text, size_t len, size_t *out_len)
+{
+    if (len == 0 || len % 2 != 0)
+        return NULL;
+    unsigned char *out = g_malloc(len / 2);
+    for (size_t i = 0; i < len; i += 2) {
+        int high = g_ascii_xdigit_value(text[i]);
+        int low = g_ascii_xdigit_value(text[i + 1]);
+        if (high < 0 || low < 0) {
+            g_free(out);
+            return NULL;
+        }
+        out[i / 2] = (unsigned char)(high << 4 | low);
+    }
+    *out_len = len / 2;
+    return out;
 }
 
 /* ------------------------------------------------------------------ */
@@ -147,10 +356,11 @@ sha256(const char *data, size_t len, unsigned char out[32])
 }
 
 static sd_result
-verify_plain(const password_scheme *unused, const char *encoded, const char *password,
-             GError **error)
+verify_plain(const sd_secret_policy *policy, const password_scheme *scheme,
+             const char *encoded, const char *password, GError **error)
 {
-    (void)unused;
+    (void)policy;
+    (void)scheme;
     (void)error;
     if (*encoded == '\0')
         return SD_MISMATCH;
@@ -164,56 +374,58 @@ verify_plain(const password_scheme *unused, const char *encoded, const char *pas
 }
 
 /* ------------------------------------------------------------------ */
-/* {SHA}, {SSHA}, ... : base64 of digest(password [+ salt]) [+ salt]    */
+/* {SHA}, {SSHA}, ... : encode(digest(password [+ salt]) [+ salt])      */
 /* ------------------------------------------------------------------ */
 
-/* Decodes standard base64 with padding; NULL if anything else is there
- * (g_base64_decode alone skips invalid characters silently). */
-static unsigned char *
-decode_base64_strict(const char *text, size_t *out_len)
+/* The digest named in the table.  EVP_get_digestbyname() searches
+ * OpenSSL 3's name map on every call, which costs as much as hashing a
+ * short password, so the four names are resolved here. */
+static const EVP_MD *
+digest_by_name(const char *name)
 {
-    size_t len = strlen(text);
-    if (len == 0 || len % 4 != 0)
-        return NULL;
-    size_t padding = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (c == '=') {
-            if (i < len - 2)
-                return NULL;
-            padding++;
-        } else if (padding > 0
-                   || !(g_ascii_isalnum(c) || c == '+' || c == '/')) {
-            return NULL;
-        }
-    }
-    gsize decoded_len = 0;
-    unsigned char *decoded = g_base64_decode(text, &decoded_len);
-    *out_len = decoded_len;
-    return decoded;
+    if (strcmp(name, "SHA1") == 0)
+        return EVP_sha1();
+    if (strcmp(name, "SHA256") == 0)
+        return EVP_sha256();
+    if (strcmp(name, "SHA512") == 0)
+        return EVP_sha512();
+    if (strcmp(name, "MD5") == 0)
+        return EVP_md5();
+    return EVP_get_digestbyname(name);
+}
+
+static unsigned char *
+decode_digest_value(const char *encoded, int encoding, size_t *len)
+{
+    if (encoding == SD_ENC_HEX)
+        return sd_decode_hex(encoded, strlen(encoded), len);
+    return sd_decode_base64_padded(encoded, len);
 }
 
 static sd_result
-verify_digest(const password_scheme *scheme, const char *encoded, const char *password,
-              GError **error)
+verify_digest(const sd_secret_policy *policy, const password_scheme *scheme,
+              const char *encoded, const char *password, GError **error)
 {
-    const EVP_MD *md = EVP_get_digestbyname(scheme->digest);
+    /* Dovecot's {MD5} is MD5-crypt; RFC 2307's is a base64 digest. */
+    if (g_str_has_prefix(encoded, "$1$"))
+        return verify_crypt(policy, scheme, encoded, password, error);
+    const EVP_MD *md = digest_by_name(scheme->digest);
     if (md == NULL)
-        return sd_fail(error, SD_ERROR,
-                       "{%s}: digest %s is not available in this OpenSSL",
-                       scheme->name, scheme->digest);
+        return sd_fail(error, SD_ERROR, "%s: digest %s is not available in "
+                       "this OpenSSL", scheme->name, scheme->digest);
     size_t digest_len = (size_t)EVP_MD_get_size(md);
 
     size_t decoded_len = 0;
-    unsigned char *decoded = decode_base64_strict(encoded, &decoded_len);
+    unsigned char *decoded = decode_digest_value(encoded, scheme->encoding,
+                                                 &decoded_len);
     if (decoded == NULL
         || (scheme->salted ? decoded_len < digest_len
                            : decoded_len != digest_len)) {
         g_free(decoded);
-        return sd_fail(error, SD_ERROR,
-                       "malformed {%s} secret: expected base64 of a "
-                       "%zu-byte digest%s",
-                       scheme->name, digest_len,
+        return sd_fail(error, SD_ERROR, "malformed %s secret: expected %s "
+                       "of a %zu-byte digest%s", scheme->name,
+                       scheme->encoding == SD_ENC_HEX ? "hex" : "base64",
+                       digest_len,
                        scheme->salted ? " followed by the salt" : "");
     }
 
@@ -229,7 +441,7 @@ verify_digest(const password_scheme *scheme, const char *encoded, const char *pa
 
     sd_result result;
     if (!ok)
-        result = sd_fail(error, SD_ERROR, "{%s}: OpenSSL digest failed",
+        result = sd_fail(error, SD_ERROR, "%s: OpenSSL digest failed",
                          scheme->name);
     else
         result = CRYPTO_memcmp(computed, decoded, digest_len) == 0
@@ -262,40 +474,76 @@ crypt_method_name(const char *setting)
     return setting[0] == '$' ? "crypt" : "des-crypt";
 }
 
+/* Value of one character of crypt's "./0-9A-Za-z" alphabet, or -1. */
+static int
+itoa64_value(char c)
+{
+    static const char itoa64[] =
+        "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const char *at = c != '\0' ? strchr(itoa64, c) : NULL;
+    return at != NULL ? (int)(at - itoa64) : -1;
+}
+
+/* "$7$" N r p: N = 2^value(c), r is 30 bits in 5 characters, low first. */
+static sd_result
+check_scrypt_crypt_cost(const sd_secret_policy *policy, const char *setting,
+                        GError **error)
+{
+    if (strlen(setting) < 14)
+        return SD_OK; /* libxcrypt refuses it as malformed */
+    int log_n = itoa64_value(setting[3]);
+    uint64_t r = 0;
+    for (int i = 0; i < 5; i++) {
+        int v = itoa64_value(setting[4 + i]);
+        if (v < 0 || log_n < 0)
+            return SD_OK;
+        r |= (uint64_t)v << (6 * i);
+    }
+    /* 128 * r * N bytes, computed so it cannot overflow. */
+    if (log_n > 40 || r > (UINT64_C(1) << 30)
+        || (r << log_n) > policy->limits.scrypt_memory / 128)
+        return sd_fail(error, SD_ERROR, "scrypt-crypt N=2^%d r=%" PRIu64
+                       " needs more memory than the limit of %" PRIu64
+                       " bytes", log_n, r, policy->limits.scrypt_memory);
+    return SD_OK;
+}
+
 /*
  * Refuses costs that would let one stored value occupy a CPU for
  * minutes.  The bounds accept every default of the common tools.
  */
 static sd_result
-check_crypt_cost(const char *setting, GError **error)
+check_crypt_cost(const sd_secret_policy *policy, const char *setting,
+                 GError **error)
 {
     if (g_str_has_prefix(setting, "$2") && strlen(setting) >= 7
         && setting[3] == '$') {
         int cost = g_ascii_digit_value(setting[4]) * 10
                    + g_ascii_digit_value(setting[5]);
-        if (cost > SD_SECRET_MAX_BCRYPT_COST)
-            return sd_fail(error, SD_ERROR,
-                           "bcrypt cost %d is above the limit of %d",
-                           cost, SD_SECRET_MAX_BCRYPT_COST);
+        if (cost > 0 && (uint64_t)cost > policy->limits.bcrypt_cost)
+            return sd_fail(error, SD_ERROR, "bcrypt cost %d is above the "
+                           "limit of %" PRIu64, cost,
+                           policy->limits.bcrypt_cost);
     }
     if ((g_str_has_prefix(setting, "$5$rounds=")
          || g_str_has_prefix(setting, "$6$rounds="))) {
         char *end = NULL;
         errno = 0;
         unsigned long long rounds = g_ascii_strtoull(setting + 10, &end, 10);
-        if (errno == 0 && end != setting + 10
-            && rounds > SD_SECRET_MAX_SHACRYPT_ROUNDS)
-            return sd_fail(error, SD_ERROR,
-                           "%s rounds=%llu is above the limit of %lu",
-                           crypt_method_name(setting), rounds,
-                           SD_SECRET_MAX_SHACRYPT_ROUNDS);
+        if (end != setting + 10
+            && (errno != 0 || rounds > policy->limits.sha_crypt_rounds))
+            return sd_fail(error, SD_ERROR, "%s rounds=%llu is above the "
+                           "limit of %" PRIu64, crypt_method_name(setting),
+                           rounds, policy->limits.sha_crypt_rounds);
     }
+    if (g_str_has_prefix(setting, "$7$"))
+        return check_scrypt_crypt_cost(policy, setting, error);
     return SD_OK;
 }
 
 static sd_result
-verify_crypt(const password_scheme *scheme, const char *encoded, const char *password,
-             GError **error)
+verify_crypt(const sd_secret_policy *policy, const password_scheme *scheme,
+             const char *encoded, const char *password, GError **error)
 {
     (void)scheme;
     const char *method = crypt_method_name(encoded);
@@ -305,21 +553,21 @@ verify_crypt(const password_scheme *scheme, const char *encoded, const char *pas
     case CRYPT_SALT_TOO_CHEAP:
         break;
     case CRYPT_SALT_METHOD_DISABLED:
-        return sd_fail(error, SD_ERROR,
-                       "%s hashes are disabled in this system's libxcrypt",
-                       method);
+        return sd_fail(error, SD_ERROR, "%s hashes are disabled in this "
+                       "system's libxcrypt", method);
     default:
-        return sd_fail(error, SD_ERROR,
-                       "malformed or unsupported crypt hash (%s)", method);
+        return sd_fail(error, SD_ERROR, "malformed or unsupported crypt "
+                       "hash (%s)", method);
     }
-    if (check_crypt_cost(encoded, error) != SD_OK)
+    if (check_crypt_cost(policy, encoded, error) != SD_OK)
         return SD_ERROR;
 
     struct crypt_data *data = g_malloc0(sizeof *data);
     const char *computed = crypt_rn(password, encoded, data, sizeof *data);
     sd_result result;
     if (computed == NULL || computed[0] == '*') {
-        result = sd_fail(error, SD_ERROR, "malformed crypt hash (%s)", method);
+        result = sd_fail(error, SD_ERROR, "malformed crypt hash (%s)",
+                         method);
     } else {
         size_t len = strlen(computed);
         result = len == strlen(encoded)
@@ -332,18 +580,344 @@ verify_crypt(const password_scheme *scheme, const char *encoded, const char *pas
 }
 
 /* ------------------------------------------------------------------ */
+/* Apache's "$apr1$" MD5-crypt (htpasswd's default)                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * libxcrypt reads "$1$" but not Apache's variant, which differs only in
+ * its magic string, and no library offers it; so this is the
+ * FreeBSD md5crypt algorithm over OpenSSL's MD5, as Apache's APR does.
+ */
+static void
+md5_update(EVP_MD_CTX *ctx, const void *data, size_t len)
+{
+    if (EVP_DigestUpdate(ctx, data, len) != 1)
+        abort(); /* only on memory exhaustion inside OpenSSL */
+}
+
+static void
+md5_final(EVP_MD_CTX *ctx, unsigned char out[16])
+{
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx, out, &len) != 1
+        || EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1)
+        abort();
+}
+
+static void
+apr1_digest(const char *password, const char *salt, size_t salt_len,
+            unsigned char final[16])
+{
+    static const char magic[] = "$apr1$";
+    size_t pw_len = strlen(password);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new(), *alt = EVP_MD_CTX_new();
+    if (ctx == NULL || alt == NULL
+        || EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1
+        || EVP_DigestInit_ex(alt, EVP_md5(), NULL) != 1)
+        abort();
+    md5_update(alt, password, pw_len);
+    md5_update(alt, salt, salt_len);
+    md5_update(alt, password, pw_len);
+    md5_final(alt, final);
+    md5_update(ctx, password, pw_len);
+    md5_update(ctx, magic, strlen(magic));
+    md5_update(ctx, salt, salt_len);
+    for (size_t left = pw_len; left > 0; left -= left > 16 ? 16 : left)
+        md5_update(ctx, final, left > 16 ? 16 : left);
+    for (size_t i = pw_len; i != 0; i >>= 1)
+        md5_update(ctx, (i & 1) ? "" : password, 1);
+    md5_final(ctx, final);
+    /* 1000 rounds, to slow down an attacker (PHK's words). */
+    for (int i = 0; i < 1000; i++) {
+        if (i & 1)
+            md5_update(ctx, password, pw_len);
+        else
+            md5_update(ctx, final, 16);
+        if (i % 3)
+            md5_update(ctx, salt, salt_len);
+        if (i % 7)
+            md5_update(ctx, password, pw_len);
+        if (i & 1)
+            md5_update(ctx, final, 16);
+        else
+            md5_update(ctx, password, pw_len);
+        md5_final(ctx, final);
+    }
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_CTX_free(alt);
+}
+
+/* The 22 characters of crypt's base64 for an md5crypt digest. */
+static void
+apr1_encode(const unsigned char f[16], char out[23])
+{
+    static const char itoa64[] =
+        "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static const int order[5][3] = {
+        { 0, 6, 12 }, { 1, 7, 13 }, { 2, 8, 14 }, { 3, 9, 15 }, { 4, 10, 5 },
+    };
+    char *p = out;
+    for (int g = 0; g < 5; g++) {
+        unsigned long v = (unsigned long)f[order[g][0]] << 16
+            | (unsigned long)f[order[g][1]] << 8 | f[order[g][2]];
+        for (int n = 0; n < 4; n++, v >>= 6)
+            *p++ = itoa64[v & 0x3f];
+    }
+    unsigned long v = f[11];
+    for (int n = 0; n < 2; n++, v >>= 6)
+        *p++ = itoa64[v & 0x3f];
+    *p = '\0';
+}
+
+static sd_result
+verify_apr1(const sd_secret_policy *policy, const password_scheme *scheme,
+            const char *encoded, const char *password, GError **error)
+{
+    (void)policy;
+    (void)scheme;
+    const char *salt = encoded + strlen("$apr1$");
+    const char *dollar = strchr(salt, '$');
+    if (dollar == NULL || dollar - salt > 8 || strlen(dollar + 1) != 22)
+        return sd_fail(error, SD_ERROR, "malformed $apr1$ secret: expected "
+                       "$apr1$SALT$ and 22 characters");
+    unsigned char final[16];
+    char computed[23];
+    apr1_digest(password, salt, (size_t)(dollar - salt), final);
+    apr1_encode(final, computed);
+    bool equal = CRYPTO_memcmp(computed, dollar + 1, 22) == 0;
+    sd_memwipe(final, sizeof final);
+    sd_memwipe(computed, sizeof computed);
+    return equal ? SD_OK : SD_MISMATCH;
+}
+
+/* ------------------------------------------------------------------ */
+/* Schemes named only to refuse them, and Stalwart's markers           */
+/* ------------------------------------------------------------------ */
+
+static sd_result
+verify_unsupported(const sd_secret_policy *policy,
+                   const password_scheme *scheme, const char *encoded,
+                   const char *password, GError **error)
+{
+    (void)policy;
+    (void)encoded;
+    (void)password;
+    return sd_fail(error, SD_ERROR, "password scheme %s is not supported: "
+                   "it is a challenge-response or legacy (MD4/DES) format "
+                   "that cannot be checked here; store the password in "
+                   "another scheme", scheme->name);
+}
+
+static sd_result
+verify_disabled(const sd_secret_policy *policy, const password_scheme *scheme,
+                const char *encoded, const char *password, GError **error)
+{
+    (void)policy;
+    (void)scheme;
+    (void)encoded;
+    (void)password;
+    return sd_fail(error, SD_MISMATCH, "the secret is disabled ($disabled$)");
+}
+
+/* "$app$LABEL$SECRET": SECRET is any stored secret but another app one. */
+static sd_result
+verify_app(const sd_secret_policy *policy, const password_scheme *scheme,
+           const char *encoded, const char *password, GError **error)
+{
+    (void)scheme;
+    const char *label = encoded + strlen("$app$");
+    const char *inner = strchr(label, '$');
+    if (inner == NULL || inner == label || inner[1] == '\0')
+        return sd_fail(error, SD_ERROR, "malformed app password: expected "
+                       "$app$LABEL$SECRET");
+    inner++;
+    if (g_str_has_prefix(inner, "$app$") || g_str_has_prefix(inner,
+                                                             "otpauth:"))
+        return sd_fail(error, SD_ERROR, "malformed app password: its "
+                       "secret is itself an app password or a TOTP key");
+    return sd_secret_verify_policy(policy, inner, password, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* A principal's list of secrets                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct any_state {
+    const char *directory;
+    const char *name;
+    guint malformed;
+    char *last_reason;
+} any_state;
+
+/* Verifies one secret; logs and counts it when it is malformed. */
+static sd_result
+verify_one(const sd_secret_policy *policy, any_state *state, guint index,
+           const char *stored, const char *password)
+{
+    GError *error = NULL;
+    sd_result result = sd_secret_verify_policy(policy, stored, password,
+                                               &error);
+    if (result == SD_ERROR) {
+        state->malformed++;
+        const char *reason = error != NULL ? error->message
+                                           : "malformed secret";
+        sd_log(SD_LOG_ERROR, "directory '%s': principal '%s': secret #%u: "
+               "%s", state->directory, state->name, index + 1, reason);
+        g_free(state->last_reason);
+        state->last_reason = g_strdup(reason);
+    }
+    g_clear_error(&error);
+    return result;
+}
+
+static bool
+has_secret_prefix(const GPtrArray *secrets, const char *prefix)
+{
+    for (guint i = 0; i < secrets->len; i++)
+        if (g_str_has_prefix(g_ptr_array_index(secrets, i), prefix))
+            return true;
+    return false;
+}
+
+bool
+sd_secret_is_one_time(const GPtrArray *secrets)
+{
+    return secrets != NULL && has_secret_prefix(secrets, "otpauth://");
+}
+
+/*
+ * The TOTP rule: PASSWORD is "BASE$CODE"; BASE must match a secret that
+ * is neither an app password nor a TOTP key, and CODE a TOTP key.
+ * *NEEDS_CODE is set when the whole password matched without a code.
+ */
+static bool
+verify_with_totp(const sd_secret_policy *policy, any_state *state,
+                 const GPtrArray *secrets, const char *password,
+                 bool *needs_code)
+{
+    const char *dollar = strrchr(password, '$');
+    bool split = dollar != NULL && dollar != password && dollar[1] != '\0';
+    char *base = split ? g_strndup(password, (gsize)(dollar - password))
+                       : NULL;
+    bool base_ok = false, code_ok = false;
+    for (guint i = 0; i < secrets->len; i++) {
+        const char *stored = g_ptr_array_index(secrets, i);
+        if (g_str_has_prefix(stored, "$app$"))
+            continue;
+        if (g_str_has_prefix(stored, "otpauth://")) {
+            if (split && !code_ok)
+                code_ok = verify_one(policy, state, i, stored, dollar + 1)
+                    == SD_OK;
+        } else if (split) {
+            if (!base_ok)
+                base_ok = verify_one(policy, state, i, stored, base)
+                    == SD_OK;
+        } else if (!*needs_code) {
+            *needs_code = verify_one(policy, state, i, stored, password)
+                == SD_OK;
+        }
+    }
+    sd_secret_free(base);
+    return base_ok && code_ok;
+}
+
+sd_result
+sd_secret_verify_any(const sd_secret_policy *policy, const GPtrArray *secrets,
+                     const char *password, const char *directory,
+                     const char *name, GError **error)
+{
+    if (secrets->len == 0) {
+        sd_secret_verify_dummy(policy, password);
+        return sd_fail(error, SD_MISMATCH, "directory '%s': principal '%s' "
+                       "has no secret and cannot log in", directory, name);
+    }
+    if (has_secret_prefix(secrets, "$disabled$")) {
+        sd_secret_verify_dummy(policy, password);
+        sd_log(SD_LOG_INFO, "directory '%s': principal '%s' is disabled",
+               directory, name);
+        return sd_fail(error, SD_MISMATCH, "directory '%s': principal '%s' "
+                       "is disabled and cannot log in", directory, name);
+    }
+    any_state state = { directory, name, 0, NULL };
+    bool matched = false, needs_code = false;
+    /* App passwords first: they log in whether or not TOTP is on. */
+    for (guint i = 0; i < secrets->len && !matched; i++) {
+        const char *stored = g_ptr_array_index(secrets, i);
+        if (g_str_has_prefix(stored, "$app$"))
+            matched = verify_one(policy, &state, i, stored, password)
+                == SD_OK;
+    }
+    if (!matched && has_secret_prefix(secrets, "otpauth://")) {
+        matched = verify_with_totp(policy, &state, secrets, password,
+                                   &needs_code);
+    } else {
+        for (guint i = 0; i < secrets->len && !matched; i++) {
+            const char *stored = g_ptr_array_index(secrets, i);
+            if (!g_str_has_prefix(stored, "$app$"))
+                matched = verify_one(policy, &state, i, stored, password)
+                    == SD_OK;
+        }
+    }
+    sd_result result;
+    if (matched)
+        result = SD_OK;
+    else if (needs_code)
+        result = sd_fail(error, SD_MISMATCH, "directory '%s': '%s' must add "
+                         "a one-time code to the password (PASSWORD$CODE)",
+                         directory, name);
+    else if (state.malformed == secrets->len)
+        result = sd_fail(error, SD_ERROR, "directory '%s': principal '%s': "
+                         "%s", directory, name, state.last_reason);
+    else
+        result = sd_fail(error, SD_MISMATCH, "directory '%s': wrong "
+                         "password for '%s'", directory, name);
+    g_free(state.last_reason);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
 /* Names and the dummy verification                                    */
 /* ------------------------------------------------------------------ */
 
 const char *
 sd_secret_scheme_name(const char *stored)
 {
+    static const struct { const char *prefix; const char *name; } shown[] = {
+        { "$argon2id$", "argon2id" }, { "$argon2i$", "argon2i" },
+        { "$argon2d$", "argon2d" },   { "$pbkdf2$", "pbkdf2-sha1" },
+        { "$pbkdf2-sha256$", "pbkdf2-sha256" },
+        { "$pbkdf2-sha512$", "pbkdf2-sha512" }, { "$scrypt$", "scrypt" },
+        { "$apr1$", "apr1-md5-crypt" },
+        { "$disabled$", "disabled" }, { "$app$", "app password" },
+        { "otpauth://totp/", "totp" },
+    };
     const char *encoded;
-    const password_scheme *scheme = select_scheme(stored, &encoded, NULL);
+    int encoding;
+    const password_scheme *scheme = select_scheme(stored, &encoded,
+                                                  &encoding, NULL);
     if (scheme == NULL)
         return "unknown";
     if (scheme->verify == verify_crypt)
         return crypt_method_name(encoded);
+    for (size_t i = 0; i < G_N_ELEMENTS(shown); i++)
+        if (strcmp(scheme->name, shown[i].prefix) == 0)
+            return shown[i].name;
+    if (scheme->name[0] == '{') {
+        /* "{SSHA512}" -> "SSHA512": the entry's name without braces. */
+        static GHashTable *names; /* built once, read-only afterwards */
+        static gsize once;
+        if (g_once_init_enter(&once)) {
+            names = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                          g_free);
+            for (size_t i = 0; i < G_N_ELEMENTS(schemes); i++)
+                if (schemes[i].name[0] == '{')
+                    g_hash_table_insert(names, (gpointer)schemes[i].name,
+                        g_strndup(schemes[i].name + 1,
+                                  strlen(schemes[i].name) - 2));
+            g_once_init_leave(&once, 1);
+        }
+        return g_hash_table_lookup(names, scheme->name);
+    }
     return scheme->name;
 }
 
@@ -352,46 +926,46 @@ sd_secret_scheme_names(void)
 {
     static const char *const names[] = {
         "plain ({PLAIN}, {CLEAR}, {CLEARTEXT}, or no prefix)",
-        "{SHA}", "{SSHA}", "{SHA256}", "{SSHA256}", "{SHA512}", "{SSHA512}",
-        "{MD5}", "{SMD5}",
-        "{CRYPT} + any crypt(3) string below",
+        "{SHA} {SHA1} {SSHA} {SHA256} {SSHA256} {SHA512} {SSHA512} {MD5} "
+            "{SMD5} {LDAP-MD5} {PLAIN-MD5} (with .HEX/.B64 suffixes)",
+        "{CRYPT} {BLF-CRYPT} {SHA512-CRYPT} {SHA256-CRYPT} {MD5-CRYPT} "
+            "{DES-CRYPT} + a crypt(3) string",
         "$1$ md5-crypt", "$2a$ $2b$ $2x$ $2y$ bcrypt", "$5$ sha256-crypt",
         "$6$ sha512-crypt", "$y$ yescrypt", "$gy$ gost-yescrypt",
         "$7$ scrypt-crypt", "$sha1$ sha1-crypt", "$md5 sun-md5-crypt",
         "_ bsdi-crypt", "des-crypt (13 characters, in {CRYPT})",
+        "$argon2i$ $argon2d$ $argon2id$ {ARGON2} {ARGON2I} {ARGON2ID}",
+        "$pbkdf2$ $pbkdf2-sha256$ $pbkdf2-sha512$ (PHC and passlib forms)",
+        "{PBKDF2} {PBKDF2-SHA1} {PBKDF2-SHA256} {PBKDF2-SHA512} "
+            "(passlib/OpenLDAP; Dovecot's {PBKDF2}$1$)",
+        "$scrypt$ (PHC/passlib)", "$apr1$ (Apache MD5-crypt)",
+        "{SCRAM-SHA-1} {SCRAM-SHA-256} (Dovecot)",
+        "$disabled$ (account disabled)",
+        "$app$LABEL$SECRET (app password)",
+        "otpauth://totp/... (TOTP, RFC 6238)",
         NULL,
     };
     return names;
 }
 
-/* A sha512-crypt hash of a random string, made once per process: as
- * costly to check as a typical stored hash, and impossible to match. */
-static gpointer
-make_dummy_hash(gpointer unused)
-{
-    (void)unused;
-    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    if (crypt_gensalt_rn("$6$", 0, NULL, 0, setting, sizeof setting) == NULL)
-        abort(); /* no entropy source: nothing sensible is possible */
-    unsigned char random_bytes[24];
-    if (RAND_bytes(random_bytes, sizeof random_bytes) != 1)
-        abort();
-    char *random_text = g_base64_encode(random_bytes, sizeof random_bytes);
-    struct crypt_data *data = g_malloc0(sizeof *data);
-    const char *hash = crypt_rn(random_text, setting, data, sizeof *data);
-    char *copy = hash != NULL ? g_strdup(hash) : NULL;
-    sd_memwipe(data, sizeof *data);
-    g_free(data);
-    g_free(random_text);
-    if (copy == NULL)
-        abort();
-    return copy;
-}
-
 void
-sd_secret_verify_dummy(const char *password)
+sd_secret_verify_dummy(const sd_secret_policy *policy, const char *password)
 {
-    static GOnce once = G_ONCE_INIT;
-    const char *dummy = g_once(&once, make_dummy_hash, NULL);
-    (void)sd_secret_verify(dummy, password != NULL ? password : "", NULL);
+    if (policy == NULL)
+        policy = sd_secret_policy_default();
+    /* The policy is immutable but for this one field, set once. */
+    gsize *slot = (gsize *)&policy->dummy;
+    if (g_once_init_enter(slot)) {
+        unsigned char random_bytes[24];
+        sd_random_bytes(random_bytes, sizeof random_bytes);
+        char *random_text = g_base64_encode(random_bytes,
+                                            sizeof random_bytes);
+        char *hash = sd_secret_hash(policy, NULL, random_text, NULL);
+        g_free(random_text);
+        if (hash == NULL)
+            abort(); /* the policy's scheme was checked when configured */
+        g_once_init_leave(slot, (gsize)hash);
+    }
+    (void)sd_secret_verify_policy(policy, (const char *)*slot,
+                                  password != NULL ? password : "", NULL);
 }

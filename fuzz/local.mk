@@ -3,3 +3,4 @@
 
 include fuzz/toml.mk
 EXTRA_DIST += fuzz/README.md
+include fuzz/secret.mk

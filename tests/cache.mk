@@ -10,11 +10,12 @@
 
 check_PROGRAMS += tests/test_cache
 tests_test_cache_SOURCES = tests/test_cache.c tests/sd_check.h
-tests_test_cache_CFLAGS = $(TEST_CFLAGS)
-tests_test_cache_LDADD = $(TEST_LDADD)
+tests_test_cache_CFLAGS = $(TEST_CFLAGS) $(LIBOATH_CFLAGS)
+tests_test_cache_LDADD = $(TEST_LDADD) $(LIBOATH_LIBS)
 
 TESTS += tests/test_cache tests/cache-helgrind.test tests/cache-cli.test
-EXTRA_DIST += tests/cache-helgrind.test tests/cache-cli.test
+EXTRA_DIST += tests/cache-helgrind.test tests/cache-cli.test \
+	tests/helgrind.supp
 
 AM_TESTS_ENVIRONMENT += \
 	SANITIZER_FLAGS='$(SANITIZER_FLAGS)'; export SANITIZER_FLAGS; \

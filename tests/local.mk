@@ -38,8 +38,8 @@ tests_test_memory_SOURCES = tests/test_memory.c tests/sd_check.h
 tests_test_memory_CFLAGS = $(TEST_CFLAGS)
 tests_test_memory_LDADD = $(TEST_LDADD)
 tests_test_secret_SOURCES = tests/test_secret.c tests/sd_check.h
-tests_test_secret_CFLAGS = $(TEST_CFLAGS)
-tests_test_secret_LDADD = $(TEST_LDADD)
+tests_test_secret_CFLAGS = $(TEST_CFLAGS) $(LIBOATH_CFLAGS)
+tests_test_secret_LDADD = $(TEST_LDADD) $(LIBOATH_LIBS)
 tests_test_result_SOURCES = tests/test_result.c tests/sd_check.h
 tests_test_result_CFLAGS = $(TEST_CFLAGS) $(LIBSASL2_CFLAGS)
 tests_test_result_LDADD = $(TEST_LDADD) $(LIBSASL2_LIBS)
@@ -53,3 +53,4 @@ EXTRA_DIST += tests/cli.test tests/secret-vectors.test tests/tap.sh
 include tests/toml.mk
 include tests/sql.mk
 include tests/cache.mk
+include tests/secret.mk

@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <liboath/oath.h>
 
 #include "sasldir.h"
 #include "sd_check.h"
@@ -449,6 +451,59 @@ START_TEST(test_directory_authenticate_is_cached)
 }
 END_TEST
 
+/*
+ * A principal with a TOTP secret: its logins carry a code that is valid
+ * for about a minute, so neither a right nor a wrong "password$code" may
+ * be kept; a kept one would let a code be replayed for the entry's TTL.
+ */
+static const char totp_config[] =
+    "[directory.\"d\"]\n"
+    "type = \"memory\"\n"
+    "[directory.\"d\".cache]\n"
+    "ttl = { positive = \"1h\", negative = \"10m\" }\n"
+    "[[directory.\"d\".principals]]\n"
+    "name = \"otto\"\n"
+    "secret = [\"{PLAIN}Otto-pass-1\", "
+    "\"otpauth://totp/test:otto?secret=JBSWY3DPEHPK3PXP\"]\n";
+
+static char *
+otto_password_with_code(void)
+{
+    char *key = NULL;
+    size_t key_len = 0;
+    char code[10];
+    ck_assert_int_eq(oath_init(), OATH_OK);
+    ck_assert_int_eq(oath_base32_decode("JBSWY3DPEHPK3PXP", 16, &key,
+                                        &key_len), OATH_OK);
+    ck_assert_int_eq(oath_totp_generate(key, key_len, time(NULL), 30, 0, 6,
+                                        code), OATH_OK);
+    free(key);
+    oath_done();
+    return g_strdup_printf("Otto-pass-1$%s", code);
+}
+
+START_TEST(test_one_time_passwords_are_not_kept)
+{
+    sd_registry *registry = load(totp_config);
+    sd_directory *d = sd_registry_default(registry);
+    char *password = otto_password_with_code();
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(sd_directory_authenticate(d, "otto", password, NULL,
+                                                   NULL), SD_OK);
+        ck_assert_int_eq(sd_directory_authenticate(d, "otto",
+                                                   "Otto-pass-1$000000x",
+                                                   NULL, NULL), SD_MISMATCH);
+    }
+    g_free(password);
+    sd_cache_stats stats = stats_of(sd_directory_cache(d),
+                                    SD_CACHE_CREDENTIALS);
+    ck_assert_uint_eq(stats.misses, 4);
+    ck_assert_uint_eq(stats.positive.size + stats.negative.size, 0);
+    ck_assert_uint_eq(stats.positive.hits + stats.negative.hits, 0);
+    sd_registry_unref(registry);
+}
+END_TEST
+
 START_TEST(test_directory_lookup_keeps_no_secrets)
 {
     sd_registry *registry = load(cache_config);
@@ -724,6 +779,7 @@ cache_suite(void)
     suite_add_tcase(suite, credentials);
     TCase *directory = tcase_create("directory");
     tcase_add_test(directory, test_directory_authenticate_is_cached);
+    tcase_add_test(directory, test_one_time_passwords_are_not_kept);
     tcase_add_test(directory, test_directory_lookup_keeps_no_secrets);
     tcase_add_test(directory, test_directory_rcpt_and_domain_are_cached);
     tcase_add_test(directory, test_no_cache_section_no_cache);
