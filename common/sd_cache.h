@@ -18,13 +18,13 @@
  * packs; the cache copies them in and hands out copies.
  *
  * Concurrency: the entries are spread over shards (one per 64 entries,
- * 1 to 16) by a hash
- * of the name, each with its own mutex, hash tables and LRU lists, so
- * threads working on different names rarely meet; no lock is held
- * while the caller talks to a backend (the caller does that between
- * sd_cache_get and sd_cache_put).  The capacity `entries` is split
- * exactly between the shards (a cache never holds more than `entries`
- * per side and kind); eviction is least-recently-used within a shard.
+ * 1 to 16) by a hash of the name, each with its own mutex, hash tables
+ * and LRU lists, so threads working on different names rarely meet; no
+ * lock is held while the caller talks to a backend (the caller does
+ * that between sd_cache_get and sd_cache_put).  The capacity `entries`
+ * is split exactly between the shards (a cache never holds more than
+ * `entries` per side and kind); eviction is least-recently-used within
+ * a shard.
  * All of one name's entries (its principal and every credential entry
  * for it) live in one shard, so flushing a name touches one shard.
  *
