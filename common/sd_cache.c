@@ -342,9 +342,16 @@ sd_cache_new(const sd_cache_config *config)
         cache->config.entries = 1;
     if (cache->config.clock == NULL)
         cache->config.clock = monotonic_clock;
+    /* By default a shard per 64 entries: fewer, larger shards keep the
+     * LRU order closer to the whole cache's and leave room in a shard
+     * for a name's several entries (they share one); 16 are plenty for
+     * the threads of one process. */
     unsigned shards = cache->config.shards;
+    if (shards == 0)
+        shards = (unsigned)MIN(cache->config.entries / SD_CACHE_SHARD_ENTRIES,
+                               SD_CACHE_MAX_SHARDS);
     if (shards == 0 || shards > SD_CACHE_MAX_SHARDS)
-        shards = SD_CACHE_MAX_SHARDS;
+        shards = shards == 0 ? 1 : SD_CACHE_MAX_SHARDS;
     /* Every shard holds at least one entry, and the shares add up to
      * exactly `entries`. */
     if (shards > cache->config.entries)

@@ -17,13 +17,14 @@
  * a normalized address or domain).  Values are opaque bytes the caller
  * packs; the cache copies them in and hands out copies.
  *
- * Concurrency: the entries are spread over shards (up to 16) by a hash
- * of the name, each with its own mutex, hash tables and LRU lists, so
- * threads working on different names rarely meet; no lock is held
- * while the caller talks to a backend (the caller does that between
- * sd_cache_get and sd_cache_put).  The capacity `entries` is split
- * exactly between the shards (a cache never holds more than `entries`
- * per side and kind); eviction is least-recently-used within a shard.
+ * Concurrency: the entries are spread over shards (one per 64 entries,
+ * 1 to 16) by a hash of the name, each with its own mutex, hash tables
+ * and LRU lists, so threads working on different names rarely meet; no
+ * lock is held while the caller talks to a backend (the caller does
+ * that between sd_cache_get and sd_cache_put).  The capacity `entries`
+ * is split exactly between the shards (a cache never holds more than
+ * `entries` per side and kind); eviction is least-recently-used within
+ * a shard.
  * All of one name's entries (its principal and every credential entry
  * for it) live in one shard, so flushing a name touches one shard.
  *
@@ -53,8 +54,10 @@ typedef enum sd_cache_kind {
 
 #define SD_CACHE_ANY_KIND SD_CACHE_KINDS
 
-/* The most shards a cache is split into. */
+/* The most shards a cache is split into, and by default one shard per
+ * this many entries. */
 #define SD_CACHE_MAX_SHARDS 16
+#define SD_CACHE_SHARD_ENTRIES 64
 /* Keys longer than this (in bytes) are never cached. */
 #define SD_CACHE_KEY_MAX 1024
 
@@ -70,7 +73,7 @@ typedef struct sd_cache_config {
     uint64_t entries;           /* per kind and side, at least 1 */
     uint64_t ttl_positive_ms;   /* 0: no positive entries */
     uint64_t ttl_negative_ms;   /* 0: no negative entries */
-    unsigned shards;            /* 0: min(16, entries) */
+    unsigned shards;            /* 0: entries / 64, from 1 to 16 */
     sd_cache_clock_fn clock;    /* NULL: g_get_monotonic_time() */
     void *clock_context;
 } sd_cache_config;

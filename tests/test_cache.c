@@ -116,7 +116,7 @@ END_TEST
 START_TEST(test_capacity_is_exact_across_shards)
 {
     /* 20 entries over 16 shards: no side ever holds more than 20. */
-    sd_cache *cache = cache_new(20, 60000, 60000, 0);
+    sd_cache *cache = cache_new(20, 60000, 60000, 16);
     ck_assert_uint_eq(sd_cache_get_config(cache)->shards, 16);
     for (int i = 0; i < 2000; i++) {
         char name[32];
@@ -134,8 +134,19 @@ START_TEST(test_capacity_is_exact_across_shards)
     ck_assert_uint_eq(stats.positive.evictions, 1000 - 20);
     sd_cache_free(cache);
 
-    /* Fewer entries than shards: one shard per entry. */
-    cache = cache_new(1, 60000, 60000, 0);
+    /* By default a shard per 64 entries, 1 to 16. */
+    const struct { uint64_t entries; unsigned shards; } defaults[] = {
+        { 1, 1 }, { 127, 1 }, { 128, 2 }, { 500, 7 }, { 1024, 16 },
+        { 100000, 16 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(defaults); i++) {
+        cache = cache_new(defaults[i].entries, 1, 1, 0);
+        ck_assert_uint_eq(sd_cache_get_config(cache)->shards,
+                          defaults[i].shards);
+        sd_cache_free(cache);
+    }
+    /* Fewer entries than shards asked for: one shard per entry. */
+    cache = cache_new(1, 60000, 60000, 16);
     ck_assert_uint_eq(sd_cache_get_config(cache)->shards, 1);
     put(cache, SD_CACHE_DOMAIN, "a.example", SD_OK, NULL);
     put(cache, SD_CACHE_DOMAIN, "b.example", SD_OK, NULL);
@@ -356,9 +367,15 @@ END_TEST
 
 START_TEST(test_changed_password)
 {
-    /* One shard: with 10 entries over 10 shards each would hold one
-     * entry per side, and a name's entries share a shard. */
-    sd_cache *cache = cache_new(10, 1000, 1000, 1);
+    /* 10 shards of one entry per side: a name's entries share a shard,
+     * so the new password's entry pushes out the old one's. */
+    sd_cache *cache = cache_new(10, 1000, 1000, 10);
+    put_credentials(cache, "alice", "old", SD_OK);
+    put_credentials(cache, "alice", "new", SD_OK);
+    ck_assert_int_eq(get_credentials(cache, "alice", "old"), -1);
+    sd_cache_free(cache);
+
+    cache = cache_new(10, 1000, 1000, 0);
     put_credentials(cache, "alice", "old", SD_OK);
     /* After the directory changed the password, the new one is not
      * answered by the old one's entry: it goes to the directory. */
