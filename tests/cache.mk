@@ -9,7 +9,8 @@
 ##   --repeat.
 
 check_PROGRAMS += tests/test_cache
-tests_test_cache_SOURCES = tests/test_cache.c tests/sd_check.h
+tests_test_cache_SOURCES = tests/test_cache.c tests/sd_check.h \
+	tests/sd_totp_code.h
 tests_test_cache_CFLAGS = $(TEST_CFLAGS) $(LIBOATH_CFLAGS)
 tests_test_cache_LDADD = $(TEST_LDADD) $(LIBOATH_LIBS)
 

@@ -37,7 +37,8 @@ tests_test_address_LDADD = $(TEST_LDADD)
 tests_test_memory_SOURCES = tests/test_memory.c tests/sd_check.h
 tests_test_memory_CFLAGS = $(TEST_CFLAGS)
 tests_test_memory_LDADD = $(TEST_LDADD)
-tests_test_secret_SOURCES = tests/test_secret.c tests/sd_check.h
+tests_test_secret_SOURCES = tests/test_secret.c tests/sd_check.h \
+	tests/sd_totp_code.h
 tests_test_secret_CFLAGS = $(TEST_CFLAGS) $(LIBOATH_CFLAGS)
 tests_test_secret_LDADD = $(TEST_LDADD) $(LIBOATH_LIBS)
 tests_test_result_SOURCES = tests/test_result.c tests/sd_check.h

@@ -6,13 +6,12 @@
 #include "config.h"
 
 #include <string.h>
-
-#include <liboath/oath.h>
 #include <time.h>
 
 #include "sd_check.h"
 #include "sd_directory.h"
 #include "sd_secret.h"
+#include "sd_totp_code.h"
 
 /* Asserts that STORED gives SD_ERROR with a message containing NEEDLE. */
 static void
@@ -283,16 +282,7 @@ static const char totp_uri[] =
 static char *
 current_code(void)
 {
-    char *key = NULL;
-    size_t key_len = 0;
-    char code[10];
-    ck_assert_int_eq(oath_init(), OATH_OK);
-    ck_assert_int_eq(oath_base32_decode(totp_key_b32, strlen(totp_key_b32),
-                                        &key, &key_len), OATH_OK);
-    ck_assert_int_eq(oath_totp_generate(key, key_len, time(NULL), 30, 0, 6,
-                                        code), OATH_OK);
-    free(key);
-    return g_strdup(code);
+    return sd_test_totp_code(totp_key_b32);
 }
 
 static sd_result
