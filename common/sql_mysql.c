@@ -95,8 +95,17 @@ mysql_connect(const sd_sql_target *target, uint64_t timeout_ms,
     if (mysql_real_connect(mysql, target->host, target->user,
                            target->password, target->database, target->port,
                            NULL, 0) == NULL) {
-        g_set_error(error, SD_ERROR_DOMAIN, SD_TEMPFAIL, "MariaDB: %s",
-                    mysql_error(mysql));
+        /* libmariadb's TLS errors can be as bare as "No such file or
+         * directory": name the check and the CA file it used. */
+        bool verifying = target->tls && !target->tls_allow_invalid;
+        g_set_error(error, SD_ERROR_DOMAIN, SD_TEMPFAIL, "MariaDB: %s%s%s%s",
+                    mysql_error(mysql),
+                    verifying ? " (TLS: the server certificate is verified "
+                                "against the CA file '" : "",
+                    verifying ? (target->tls_ca_file != NULL
+                                 ? target->tls_ca_file
+                                 : X509_get_default_cert_file()) : "",
+                    verifying ? "')" : "");
         mysql_close(mysql);
         return NULL;
     }
