@@ -18,6 +18,17 @@
  *       prints both results and the pool statistics.  Exit 0 when both
  *       were OK.
  *
+ *   sql-hammer outage CONFIG NAME PASSWORD READY-FILE GO-FILE
+ *       for a directory with a cache, run while the server is stopped:
+ *       authenticates NAME and looks it up (both should be temporary
+ *       failures), creates READY-FILE, waits (at most 60 s) for GO-FILE
+ *       (made once the server is back), then authenticates and looks
+ *       up NAME again at once, in the same process; prints
+ *       "down: auth=<result> lookup=<result>",
+ *       "up: auth=<result> lookup=<result>" and, per cache kind,
+ *       "cache <kind>: negative inserts=N size=N hits=N". Exit 0 when
+ *       the answers were TEMPFAIL, TEMPFAIL, OK, OK.
+ *
  * The password is taken from the command line: these are test
  * passwords, never real ones.
  */
@@ -27,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sd_cache.h"
 #include "sd_directory.h"
 #include "sd_pool.h"
 
@@ -150,17 +162,77 @@ twice(sd_directory *directory, char **argv)
     return first == SD_OK && second == SD_OK ? 0 : 1;
 }
 
+static sd_result
+lookup_once(sd_directory *directory, const char *name)
+{
+    GError *error = NULL;
+    sd_principal *principal = NULL;
+    sd_result r = sd_directory_lookup(directory, name, &principal, &error);
+    if (r != SD_OK)
+        fprintf(stderr, "sql-hammer: %s\n",
+                error != NULL ? error->message : "?");
+    g_clear_error(&error);
+    sd_principal_free(principal);
+    return r;
+}
+
+static void
+print_cache(sd_directory *directory)
+{
+    sd_cache *cache = sd_directory_cache(directory);
+    if (cache == NULL) {
+        printf("cache: none\n");
+        return;
+    }
+    for (int k = 0; k < SD_CACHE_KINDS; k++) {
+        sd_cache_stats stats;
+        sd_cache_get_stats(cache, (sd_cache_kind)k, &stats);
+        printf("cache %s: negative inserts=%" G_GUINT64_FORMAT " size=%"
+               G_GUINT64_FORMAT " hits=%" G_GUINT64_FORMAT "\n",
+               sd_cache_kind_name((sd_cache_kind)k), stats.negative.inserts,
+               stats.negative.size, stats.negative.hits);
+    }
+}
+
+static int
+outage(sd_directory *directory, char **argv)
+{
+    const char *name = argv[0], *password = argv[1];
+    sd_result down_auth = authenticate_once(directory, name, password);
+    sd_result down_lookup = lookup_once(directory, name);
+    printf("down: auth=%s lookup=%s\n", sd_result_name(down_auth),
+           sd_result_name(down_lookup));
+    fflush(stdout);
+    if (!g_file_set_contents(argv[2], "", 0, NULL))
+        return 2;
+    gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (!g_file_test(argv[3], G_FILE_TEST_EXISTS)) {
+        if (g_get_monotonic_time() > end)
+            return 2;
+        g_usleep(50 * 1000);
+    }
+    sd_result up_auth = authenticate_once(directory, name, password);
+    sd_result up_lookup = lookup_once(directory, name);
+    printf("up: auth=%s lookup=%s\n", sd_result_name(up_auth),
+           sd_result_name(up_lookup));
+    print_cache(directory);
+    return down_auth == SD_TEMPFAIL && down_lookup == SD_TEMPFAIL
+           && up_auth == SD_OK && up_lookup == SD_OK ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
     bool is_concurrent = argc == 7 && strcmp(argv[1], "concurrent") == 0;
     bool is_follow = argc == 6 && strcmp(argv[1], "follow") == 0;
     bool is_twice = argc == 6 && strcmp(argv[1], "twice") == 0;
-    if (!is_concurrent && !is_follow && !is_twice) {
+    bool is_outage = argc == 7 && strcmp(argv[1], "outage") == 0;
+    if (!is_concurrent && !is_follow && !is_twice && !is_outage) {
         fprintf(stderr, "usage: sql-hammer concurrent CONFIG NAME PASSWORD "
                 "THREADS ROUNDS\n       sql-hammer follow CONFIG NAME "
                 "PASSWORD SECONDS\n       sql-hammer twice CONFIG NAME "
-                "PASSWORD COMMAND\n");
+                "PASSWORD COMMAND\n       sql-hammer outage CONFIG NAME "
+                "PASSWORD READY-FILE GO-FILE\n");
         return 2;
     }
     GError *error = NULL;
@@ -173,6 +245,7 @@ main(int argc, char **argv)
     sd_directory *directory = sd_registry_default(registry);
     int status = is_concurrent ? concurrent(directory, argv + 3)
                  : is_follow ? follow(directory, argv + 3)
+                 : is_outage ? outage(directory, argv + 3)
                  : twice(directory, argv + 3);
     sd_registry_unref(registry);
     return status;

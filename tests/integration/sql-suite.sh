@@ -168,3 +168,51 @@ sql_concurrency() {
     tap_expect_match "$tap_out" "^pool: open [0-$max], " "$l: the pool never holds more than $max"
     tap_expect_match "$tap_out" "waits [1-9]" "$l: callers did wait for a connection"
 }
+
+# sql_cached_outage CONFIG LABEL STOP START: the same directory with a
+# cache, in one process: with the server stopped an existing user's
+# authentication and lookup are temporary failures; once STOP's server
+# is back (START), that process authenticates and looks the user up at
+# once, and its cache holds no negative entry from the outage.  Were a
+# temporary failure cached, the answers after the restart would come
+# from the cache and fail.
+sql_cached_outage() {
+    outage_conf=$tap_tmp/$2-cached.toml
+    l=$2
+    cat "$1" - >"$outage_conf" <<'TOML'
+
+[directory."sql".cache]
+entries = 100
+ttl = { positive = "1h", negative = "10m" }
+TOML
+    rm -f "$tap_tmp/outage.ready" "$tap_tmp/outage.go"
+    $3 >/dev/null
+    timed_run "" "$SASLDIR" -c "$outage_conf" lookup alice
+    tap_expect_status 75 "$status" "$l: with a cache, server stopped: lookup is a temporary failure"
+    "$hammer" outage "$outage_conf" bob builder "$tap_tmp/outage.ready" \
+        "$tap_tmp/outage.go" >"$tap_tmp/outage" 2>"$tap_tmp/outage.err" &
+    outage_pid=$!
+    n=0
+    while [ ! -e "$tap_tmp/outage.ready" ] && [ "$n" -lt 600 ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    $4
+    : >"$tap_tmp/outage.go"
+    status=0
+    wait "$outage_pid" || status=$?
+    if [ "$status" -eq 0 ]; then
+        tap_ok "$l: with a cache, the outage process saw tempfail, then ok"
+    else
+        tap_not_ok "$l: with a cache, the outage process saw tempfail, then ok" \
+            "exit $status" "$(cat "$tap_tmp/outage" "$tap_tmp/outage.err")"
+    fi
+    tap_expect_match "$tap_tmp/outage" '^down: auth=temporary failure lookup=temporary failure$' \
+        "$l: with a cache, server stopped: auth and lookup of bob are temporary failures"
+    tap_expect_match "$tap_tmp/outage" '^up: auth=ok lookup=ok$' \
+        "$l: with a cache, restarted: the same process authenticates and finds bob at once"
+    tap_expect_match "$tap_tmp/outage" '^cache credentials: negative inserts=0 size=0 hits=0$' \
+        "$l: with a cache, no negative credential entry from the outage"
+    tap_expect_match "$tap_tmp/outage" '^cache principal: negative inserts=0 size=0 hits=0$' \
+        "$l: with a cache, no negative principal entry from the outage"
+}
