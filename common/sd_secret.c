@@ -169,16 +169,34 @@ parse_encoding(const char *suffix, size_t len, int *encoding)
     return true;
 }
 
+/* C's ASCII upper case, inline: g_ascii_strncasecmp() costs more than
+ * the rest of selecting a scheme. */
+static inline unsigned char
+ascii_upper(unsigned char c)
+{
+    return c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c;
+}
+
+/* Whether table entry ENTRY ("{NAME}") names NAME (LEN bytes, no '}' or
+ * NUL in them, so a shorter entry stops at a mismatch before its end). */
+static bool
+brace_name_is(const char *entry, const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (ascii_upper((unsigned char)entry[i + 1])
+            != ascii_upper((unsigned char)name[i]))
+            return false;
+    return entry[len + 1] == '}' && entry[len + 2] == '\0';
+}
+
 /* The entry for "{NAME}" (LEN bytes of NAME), or NULL. */
 static const password_scheme *
 find_brace_scheme(const char *name, size_t len)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(schemes); i++) {
-        const char *entry = schemes[i].name;
-        if (entry[0] == '{' && strlen(entry) == len + 2
-            && g_ascii_strncasecmp(name, entry + 1, len) == 0)
+    for (size_t i = 0; i < G_N_ELEMENTS(schemes); i++)
+        if (schemes[i].name[0] == '{'
+            && brace_name_is(schemes[i].name, name, len))
             return &schemes[i];
-    }
     return NULL;
 }
 
@@ -283,45 +301,145 @@ sd_secret_is_plaintext(const char *stored)
 /* Decoders                                                            */
 /* ------------------------------------------------------------------ */
 
-unsigned char *
-sd_decode_base64(const char *text, size_t len, size_t *out_len)
+/* The value of each base64 character (passlib's '.' counts as '+') plus
+ * one; 0 for a character that is not base64.  Checked here rather than
+ * by g_base64_decode(), which skips invalid characters silently and
+ * needs a padded, allocated copy. */
+static const unsigned char base64_values[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,
+    ['G'] = 7,  ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12,
+    ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+    ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+    ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+    ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+    ['8'] = 61, ['9'] = 62, ['+'] = 63, ['.'] = 63, ['/'] = 64,
+};
+
+/* The number of bytes LEN base64 characters (padding removed) decode to. */
+static size_t
+base64_decoded_len(size_t len)
+{
+    return len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
+}
+
+/*
+ * Decodes LEN characters of unpadded base64 into OUT (room for
+ * base64_decoded_len(LEN) bytes).  False at the first invalid character,
+ * with OUT partly written.  Leftover low bits of the last character are
+ * ignored, as g_base64_decode() ignores them.
+ */
+static bool
+base64_decode_into(const char *text, size_t len, unsigned char *out)
+{
+    const unsigned char *in = (const unsigned char *)text;
+    size_t whole = len / 4 * 4;
+    for (size_t i = 0; i < whole; i += 4) {
+        /* a character that is not base64 has value 0, so 0u - 1 sets
+         * bits above the low 6 and one test checks all four */
+        uint32_t a = base64_values[in[i]] - 1u,
+                 b = base64_values[in[i + 1]] - 1u,
+                 c = base64_values[in[i + 2]] - 1u,
+                 d = base64_values[in[i + 3]] - 1u;
+        if (((a | b | c | d) & ~UINT32_C(63)) != 0)
+            return false;
+        uint32_t group = a << 18 | b << 12 | c << 6 | d;
+        *out++ = (unsigned char)(group >> 16);
+        *out++ = (unsigned char)(group >> 8);
+        *out++ = (unsigned char)group;
+    }
+    uint32_t bits = 0;
+    int nbits = 0;
+    for (size_t i = whole; i < len; i++) {
+        unsigned v = base64_values[in[i]];
+        if (v == 0)
+            return false;
+        bits = bits << 6 | (v - 1);
+        nbits += 6;
+        if (nbits >= 8) {
+            nbits -= 8;
+            *out++ = (unsigned char)(bits >> nbits);
+        }
+    }
+    return true;
+}
+
+/* The base64 body of TEXT (LEN bytes) without trailing '=', or (size_t)-1
+ * when it cannot be base64 at all. */
+static size_t
+base64_body_len(const char *text, size_t len)
 {
     while (len > 0 && text[len - 1] == '=')
         len--;
-    if (len == 0 || len % 4 == 1)
+    return len == 0 || len % 4 == 1 ? (size_t)-1 : len;
+}
+
+unsigned char *
+sd_decode_base64(const char *text, size_t len, size_t *out_len)
+{
+    len = base64_body_len(text, len);
+    if (len == (size_t)-1)
         return NULL;
-    /* Standard alphabet, padded, for g_base64_decode (which would skip
-     * invalid characters silently). */
-    char *copy = g_malloc(len + 4);
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i] == '.' ? '+' : text[i];
-        if (!(g_ascii_isalnum(c) || c == '+' || c == '/')) {
-            g_free(copy);
-            return NULL;
-        }
-        copy[i] = c;
+    unsigned char *decoded = g_malloc(base64_decoded_len(len));
+    if (!base64_decode_into(text, len, decoded)) {
+        g_free(decoded);
+        return NULL;
     }
-    size_t padded = len;
-    while (padded % 4 != 0)
-        copy[padded++] = '=';
-    copy[padded] = '\0';
-    gsize decoded_len = 0;
-    unsigned char *decoded = g_base64_decode(copy, &decoded_len);
-    g_free(copy);
-    *out_len = decoded_len;
+    *out_len = base64_decoded_len(len);
     return decoded;
+}
+
+/* The length of the base64 body of TEXT (LEN bytes) in RFC 4648's padded
+ * form: a multiple of 4 with at most two '=' and no passlib '.'; or
+ * (size_t)-1.  Other characters are left to the decoder. */
+static size_t
+padded_body_len(const char *text, size_t len)
+{
+    if (len == 0 || len % 4 != 0 || memchr(text, '.', len) != NULL)
+        return (size_t)-1;
+    size_t body = base64_body_len(text, len);
+    return body != (size_t)-1 && len - body <= 2 ? body : (size_t)-1;
 }
 
 unsigned char *
 sd_decode_base64_padded(const char *text, size_t *out_len)
 {
     size_t len = strlen(text);
-    if (len == 0 || len % 4 != 0 || strchr(text, '.') != NULL)
-        return NULL;
-    size_t first_pad = strcspn(text, "=");
-    if (first_pad < len - 2)
-        return NULL;
-    return sd_decode_base64(text, len, out_len);
+    return padded_body_len(text, len) == (size_t)-1
+        ? NULL : sd_decode_base64(text, len, out_len);
+}
+
+bool
+sd_decode_base64_padded_into(const char *text, size_t len,
+                             unsigned char *out, size_t room,
+                             size_t *out_len)
+{
+    size_t body = padded_body_len(text, len);
+    if (body == (size_t)-1 || base64_decoded_len(body) > room
+        || !base64_decode_into(text, body, out))
+        return false;
+    *out_len = base64_decoded_len(body);
+    return true;
+}
+
+bool
+sd_decode_hex_into(const char *text, size_t len, unsigned char *out,
+                   size_t room, size_t *out_len)
+{
+    if (len == 0 || len % 2 != 0 || len / 2 > room)
+        return false;
+    for (size_t i = 0; i < len; i += 2) {
+        int high = g_ascii_xdigit_value(text[i]);
+        int low = g_ascii_xdigit_value(text[i + 1]);
+        if (high < 0 || low < 0)
+            return false;
+        out[i / 2] = (unsigned char)(high << 4 | low);
+    }
+    *out_len = len / 2;
+    return true;
 }
 
 unsigned char *
@@ -330,16 +448,10 @@ sd_decode_hex(const char *text, size_t len, size_t *out_len)
     if (len == 0 || len % 2 != 0)
         return NULL;
     unsigned char *out = g_malloc(len / 2);
-    for (size_t i = 0; i < len; i += 2) {
-        int high = g_ascii_xdigit_value(text[i]);
-        int low = g_ascii_xdigit_value(text[i + 1]);
-        if (high < 0 || low < 0) {
-            g_free(out);
-            return NULL;
-        }
-        out[i / 2] = (unsigned char)(high << 4 | low);
+    if (!sd_decode_hex_into(text, len, out, len / 2, out_len)) {
+        g_free(out);
+        return NULL;
     }
-    *out_len = len / 2;
     return out;
 }
 
@@ -394,12 +506,28 @@ digest_by_name(const char *name)
     return EVP_get_digestbyname(name);
 }
 
+/*
+ * A stored digest secret is the digest (64 bytes at most) and a salt that
+ * the tools keep short (4 to 16 bytes): decoded into a buffer on the
+ * stack, so the common case costs no allocation; a longer salt (the
+ * format allows any length) goes to the heap.
+ */
+#define DIGEST_STACK_ROOM (EVP_MAX_MD_SIZE + 128)
+
+/* Decodes ENCODED (LEN characters) into STACK when it fits, else into a
+ * new buffer; NULL when it is not valid in ENCODING. */
 static unsigned char *
-decode_digest_value(const char *encoded, int encoding, size_t *len)
+decode_digest_value(const char *encoded, size_t len, int encoding,
+                    unsigned char stack[DIGEST_STACK_ROOM], size_t *out_len)
 {
-    if (encoding == SD_ENC_HEX)
-        return sd_decode_hex(encoded, strlen(encoded), len);
-    return sd_decode_base64_padded(encoded, len);
+    size_t room = encoding == SD_ENC_HEX ? len / 2 : len / 4 * 3;
+    unsigned char *out = room <= DIGEST_STACK_ROOM ? stack : g_malloc(room);
+    bool ok = encoding == SD_ENC_HEX
+        ? sd_decode_hex_into(encoded, len, out, room, out_len)
+        : sd_decode_base64_padded_into(encoded, len, out, room, out_len);
+    if (!ok && out != stack)
+        g_free(out);
+    return ok ? out : NULL;
 }
 
 static sd_result
@@ -415,13 +543,16 @@ verify_digest(const sd_secret_policy *policy, const password_scheme *scheme,
                        "this OpenSSL", scheme->name, scheme->digest);
     size_t digest_len = (size_t)EVP_MD_get_size(md);
 
+    unsigned char stack[DIGEST_STACK_ROOM];
     size_t decoded_len = 0;
-    unsigned char *decoded = decode_digest_value(encoded, scheme->encoding,
+    unsigned char *decoded = decode_digest_value(encoded, strlen(encoded),
+                                                 scheme->encoding, stack,
                                                  &decoded_len);
     if (decoded == NULL
         || (scheme->salted ? decoded_len < digest_len
                            : decoded_len != digest_len)) {
-        g_free(decoded);
+        if (decoded != stack)
+            g_free(decoded);
         return sd_fail(error, SD_ERROR, "malformed %s secret: expected %s "
                        "of a %zu-byte digest%s", scheme->name,
                        scheme->encoding == SD_ENC_HEX ? "hex" : "base64",
@@ -446,8 +577,9 @@ verify_digest(const sd_secret_policy *policy, const password_scheme *scheme,
     else
         result = CRYPTO_memcmp(computed, decoded, digest_len) == 0
             ? SD_OK : SD_MISMATCH;
-    sd_memwipe(computed, sizeof computed);
-    g_free(decoded);
+    sd_memwipe(computed, digest_len);
+    if (decoded != stack)
+        g_free(decoded);
     return result;
 }
 

@@ -99,6 +99,18 @@ unsigned char *sd_decode_base64(const char *text, size_t len,
 unsigned char *sd_decode_base64_padded(const char *text, size_t *out_len);
 unsigned char *sd_decode_hex(const char *text, size_t len, size_t *out_len);
 
+/*
+ * The same decoders writing into OUT (ROOM bytes) instead of a new
+ * buffer, for callers that keep small values on the stack: false when
+ * TEXT is not valid (same rules as above; base64 in padded form only) or
+ * decodes to more than ROOM bytes.
+ */
+bool sd_decode_base64_padded_into(const char *text, size_t len,
+                                  unsigned char *out, size_t room,
+                                  size_t *out_len);
+bool sd_decode_hex_into(const char *text, size_t len, unsigned char *out,
+                        size_t room, size_t *out_len);
+
 /* Fills LEN bytes from the OpenSSL CSPRNG; aborts if it has no entropy. */
 void sd_random_bytes(void *out, size_t len);
 
