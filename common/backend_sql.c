@@ -64,14 +64,6 @@ typedef struct sql_directory {
 /* Rows and placeholders (shared with the engines)                     */
 /* ------------------------------------------------------------------ */
 
-static void
-wipe_string(gpointer data)
-{
-    if (data != NULL)
-        sd_memwipe(data, strlen(data));
-    g_free(data);
-}
-
 sd_sql_rows *
 sd_sql_rows_new(void)
 {
@@ -85,7 +77,8 @@ sd_sql_rows_new(void)
 GPtrArray *
 sd_sql_rows_add(sd_sql_rows *rows)
 {
-    GPtrArray *row = g_ptr_array_new_with_free_func(wipe_string);
+    GPtrArray *row = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)sd_secret_free);
     g_ptr_array_add(rows->rows, row);
     return row;
 }
@@ -219,7 +212,7 @@ target_clear(sd_sql_target *target)
     g_free(target->host);
     g_free(target->database);
     g_free(target->user);
-    wipe_string(target->password);
+    sd_secret_free(target->password);
     g_free(target->path);
     g_free(target->tls_ca_file);
     memset(target, 0, sizeof *target);

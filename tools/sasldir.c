@@ -630,6 +630,21 @@ cmd_verify_secret(cli_state *cli, int argc, char **argv)
     }
 }
 
+/* The directories a cache or pool command works on: -d's, else all. */
+static GPtrArray *
+selected_directories(cli_state *cli)
+{
+    GPtrArray *chosen = g_ptr_array_new();
+    if (cli->directory_name != NULL) {
+        g_ptr_array_add(chosen, cli->directory);
+        return chosen;
+    }
+    const GPtrArray *all = sd_registry_directories(cli->registry);
+    for (guint i = 0; i < all->len; i++)
+        g_ptr_array_add(chosen, g_ptr_array_index(all, i));
+    return chosen;
+}
+
 /* Borrows and returns one connection, then prints DIRECTORY's pool. */
 static sd_result
 probe_pool(sd_directory *directory, sd_pool *pool)
@@ -671,38 +686,23 @@ cmd_pool(cli_state *cli, int argc, char **argv)
     int status = open_directory(cli);
     if (status != 0)
         return status;
-    const GPtrArray *directories = sd_registry_directories(cli->registry);
+    GPtrArray *directories = selected_directories(cli);
     sd_result worst = SD_OK;
     guint pools = 0;
     for (guint i = 0; i < directories->len; i++) {
         sd_directory *directory = g_ptr_array_index(directories, i);
         sd_pool *pool = sd_directory_pool(directory);
-        if (pool == NULL || (cli->directory_name != NULL
-                             && directory != cli->directory))
+        if (pool == NULL)
             continue;
         pools++;
         sd_result result = probe_pool(directory, pool);
         if (result != SD_OK)
             worst = result;
     }
+    g_ptr_array_unref(directories);
     if (pools == 0)
         printf("no directory here uses a connection pool\n");
     return sd_result_exit_status(worst);
-}
-
-/* The directories a cache command works on: -d's, else every one. */
-static GPtrArray *
-cache_directories(cli_state *cli)
-{
-    GPtrArray *chosen = g_ptr_array_new();
-    if (cli->directory_name != NULL) {
-        g_ptr_array_add(chosen, cli->directory);
-        return chosen;
-    }
-    const GPtrArray *all = sd_registry_directories(cli->registry);
-    for (guint i = 0; i < all->len; i++)
-        g_ptr_array_add(chosen, g_ptr_array_index(all, i));
-    return chosen;
 }
 
 static const command cache_commands[] = {
@@ -726,7 +726,7 @@ cache_stats(cli_state *cli, int argc, char **argv)
     int status = open_directory(cli);
     if (status != 0)
         return status;
-    GPtrArray *directories = cache_directories(cli);
+    GPtrArray *directories = selected_directories(cli);
     GString *out = g_string_new("{\"directories\":[");
     for (guint i = 0; i < directories->len; i++) {
         if (json) {
@@ -804,7 +804,7 @@ cache_flush(cli_state *cli, int argc, char **argv)
     if (status != 0)
         return status;
     const char *name = argc > 1 ? argv[1] : NULL;
-    GPtrArray *directories = cache_directories(cli);
+    GPtrArray *directories = selected_directories(cli);
     for (guint i = 0; i < directories->len; i++) {
         sd_directory *directory = g_ptr_array_index(directories, i);
         uint64_t dropped = flush_directory(directory, kind_name == NULL,
