@@ -764,6 +764,24 @@ name_fold(const char *name)
     return g_ascii_strdown(name, -1);
 }
 
+/*
+ * The form TEXT takes in KIND's keys: a principal name casefolded (as
+ * names match), an address or a domain normalized.  NULL when TEXT can
+ * have no entry of that kind.
+ */
+static char *
+cache_key_text(sd_cache_kind kind, const char *text)
+{
+    switch (kind) {
+    case SD_CACHE_RCPT:
+        return sd_address_normalize(text, NULL);
+    case SD_CACHE_DOMAIN:
+        return sd_domain_normalize(text, NULL);
+    default:
+        return is_valid_name(text) ? name_fold(text) : NULL;
+    }
+}
+
 /* The key of NAME (casefolded, as names match) or of TEXT as it is. */
 static bool
 cache_key(sd_directory *directory, sd_cache_kind kind, const char *text,
@@ -773,10 +791,9 @@ cache_key(sd_directory *directory, sd_cache_kind kind, const char *text,
         return false;
     if (kind != SD_CACHE_PRINCIPAL && kind != SD_CACHE_CREDENTIALS)
         return sd_cache_key_init(key, kind, text, NULL);
-    if (!is_valid_name(text))
-        return false;
-    char *folded = name_fold(text);
-    bool ok = sd_cache_key_init(key, kind, folded, password);
+    char *folded = cache_key_text(kind, text);
+    bool ok = folded != NULL
+              && sd_cache_key_init(key, kind, folded, password);
     g_free(folded);
     return ok;
 }
@@ -798,17 +815,31 @@ keyed(sd_directory *directory, sd_cache_kind kind, char *normalized,
 }
 
 uint64_t
+sd_directory_cache_flush(sd_directory *directory, sd_cache_kind kind,
+                         const char *name)
+{
+    if (directory->lookup_cache == NULL)
+        return 0;
+    if (name == NULL)
+        return sd_cache_flush(directory->lookup_cache, kind, NULL);
+    uint64_t dropped = 0;
+    for (int k = 0; k < SD_CACHE_KINDS; k++) {
+        if (kind != SD_CACHE_ANY_KIND && kind != (sd_cache_kind)k)
+            continue;
+        char *text = cache_key_text((sd_cache_kind)k, name);
+        if (text != NULL)
+            dropped += sd_cache_flush(directory->lookup_cache,
+                                      (sd_cache_kind)k, text);
+        g_free(text);
+    }
+    return dropped;
+}
+
+uint64_t
 sd_directory_cache_flush_name(sd_directory *directory, const char *name)
 {
-    if (directory->lookup_cache == NULL || !is_valid_name(name))
-        return 0;
-    char *folded = name_fold(name);
-    uint64_t dropped = sd_cache_flush(directory->lookup_cache,
-                                      SD_CACHE_PRINCIPAL, folded)
-        + sd_cache_flush(directory->lookup_cache, SD_CACHE_CREDENTIALS,
-                         folded);
-    g_free(folded);
-    return dropped;
+    return sd_directory_cache_flush(directory, SD_CACHE_PRINCIPAL, name)
+        + sd_directory_cache_flush(directory, SD_CACHE_CREDENTIALS, name);
 }
 
 /* Stores PRINCIPAL (SD_OK) or the failure RESULT under KEY. */

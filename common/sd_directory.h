@@ -152,6 +152,15 @@ sd_cache *sd_directory_cache(sd_directory *directory);
 uint64_t sd_directory_cache_flush_name(sd_directory *directory,
                                        const char *name);
 
+/*
+ * Drops entries of KIND (SD_CACHE_ANY_KIND: every kind) and returns how
+ * many: all of them when NAME is NULL, else those of NAME, which is put
+ * into each kind's key form (a principal name casefolded, an address or
+ * domain normalized) exactly as the cached operations make their keys.
+ */
+uint64_t sd_directory_cache_flush(sd_directory *directory,
+                                  sd_cache_kind kind, const char *name);
+
 G_END_DECLS
 
 #endif

@@ -574,6 +574,17 @@ START_TEST(test_directory_rcpt_and_domain_are_cached)
     ck_assert_uint_eq(rcpt.positive.hits + rcpt.negative.hits, 2);
     ck_assert_uint_eq(domain.positive.hits + domain.negative.hits, 2);
     ck_assert_uint_eq(rcpt.misses + domain.misses, 4);
+
+    /* A flush by name finds the entries under the form the operations
+     * keyed them by, whatever the case the caller writes. */
+    ck_assert_uint_eq(sd_directory_cache_flush(d, SD_CACHE_RCPT,
+                                               "ALICE@example.ORG"), 1);
+    ck_assert_uint_eq(sd_directory_cache_flush(d, SD_CACHE_ANY_KIND,
+                                               "Example.COM"), 1);
+    ck_assert_uint_eq(sd_directory_cache_flush(d, SD_CACHE_DOMAIN,
+                                               "example.com"), 0);
+    ck_assert_uint_eq(sd_directory_cache_flush(d, SD_CACHE_ANY_KIND, NULL),
+                      2);
     sd_registry_unref(registry);
 }
 END_TEST

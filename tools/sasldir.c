@@ -745,43 +745,6 @@ cache_stats(cli_state *cli, int argc, char **argv)
     return 0;
 }
 
-/* The form a NAME takes in KIND's keys (as the directory makes them). */
-static char *
-cache_key_text(sd_cache_kind kind, const char *name)
-{
-    switch (kind) {
-    case SD_CACHE_RCPT:
-        return sd_address_normalize(name, NULL);
-    case SD_CACHE_DOMAIN:
-        return sd_domain_normalize(name, NULL);
-    default:
-        return g_utf8_validate(name, -1, NULL) ? g_utf8_casefold(name, -1)
-                                               : NULL;
-    }
-}
-
-static uint64_t
-flush_directory(sd_directory *directory, bool all_kinds, sd_cache_kind kind,
-                const char *name)
-{
-    sd_cache *cache = sd_directory_cache(directory);
-    if (cache == NULL)
-        return 0;
-    if (name == NULL)
-        return sd_cache_flush(cache, all_kinds ? SD_CACHE_ANY_KIND : kind,
-                              NULL);
-    uint64_t dropped = 0;
-    for (int k = 0; k < SD_CACHE_KINDS; k++) {
-        if (!all_kinds && kind != (sd_cache_kind)k)
-            continue;
-        char *text = cache_key_text((sd_cache_kind)k, name);
-        if (text != NULL)
-            dropped += sd_cache_flush(cache, (sd_cache_kind)k, text);
-        g_free(text);
-    }
-    return dropped;
-}
-
 static int
 cache_flush(cli_state *cli, int argc, char **argv)
 {
@@ -807,8 +770,7 @@ cache_flush(cli_state *cli, int argc, char **argv)
     GPtrArray *directories = selected_directories(cli);
     for (guint i = 0; i < directories->len; i++) {
         sd_directory *directory = g_ptr_array_index(directories, i);
-        uint64_t dropped = flush_directory(directory, kind_name == NULL,
-                                           kind, name);
+        uint64_t dropped = sd_directory_cache_flush(directory, kind, name);
         printf("directory %s: %s; flushed %" G_GUINT64_FORMAT " entries "
                "from this process's cache\n", sd_directory_name(directory),
                sd_directory_cache(directory) != NULL ? "cache" : "no cache",
