@@ -25,26 +25,7 @@
 #include <unistd.h>
 
 #include "sasldir.h"
-
-#define EXIT_NO 1
-#define EXIT_USAGE 2
-#define EXIT_TEMPFAIL 75
-
-typedef struct cli {
-    const char *config_path;
-    const char *directory_name;
-    sd_registry *registry;
-    sd_directory *directory;
-} cli_state;
-
-typedef int (*command_fn)(cli_state *cli, int argc, char **argv);
-
-typedef struct command {
-    const char *name;
-    const char *arguments;
-    const char *summary;
-    command_fn run;
-} command;
+#include "cli.h"
 
 static int cmd_check_config(cli_state *, int, char **);
 static int cmd_lookup(cli_state *, int, char **);
@@ -67,7 +48,8 @@ static const command commands[] = {
       cmd_auth },
     { "rcpt", "ADDRESS", "is ADDRESS a mailbox, alias or list here?",
       cmd_rcpt },
-    { "domain", "DOMAIN", "is DOMAIN a local domain?", cmd_domain },
+    { "domain", "DOMAIN|add|remove|list", "is DOMAIN a local domain?  "
+      "add, remove or list local domains", cmd_domain },
     { "expand", "ADDRESS", "list the members of the mailing list ADDRESS",
       cmd_expand },
     { "vrfy", "TEXT", "list the primary addresses that contain TEXT",
@@ -80,16 +62,29 @@ static const command commands[] = {
       "cache (see 'sasldir cache --help')", cmd_cache },
     { "hash", "", "print a new stored secret for the password read from "
       "standard input", cmd_hash },
+    /* The internal directory's administration (tools/admin.c). */
+    { "principal", "add|set|delete|list", "create, change, delete or list "
+      "principals (see 'sasldir principal --help')", cmd_principal },
+    { "passwd", "NAME", "set a password read from standard input, add or "
+      "remove an app password", cmd_passwd },
+    { "group", "add-member|remove-member", "add or remove members of a "
+      "group", cmd_group },
+    { "alias", "add|remove", "add or remove an address of a principal",
+      cmd_alias },
+    { "list", "add|remove", "add or remove members of a mailing list",
+      cmd_list },
+    /* tools/import.c */
+    { "import", "FILE|-", "create or update principals from a passwd-file, "
+      "shadow, htpasswd, LDIF or CSV file", cmd_import },
+    { "export", "", "write every principal and domain as LDIF or CSV",
+      cmd_export },
 };
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static void
-complain(const char *format, ...) G_GNUC_PRINTF(1, 2);
-
-static void
+void
 complain(const char *format, ...)
 {
     va_list ap;
@@ -101,7 +96,7 @@ complain(const char *format, ...)
 }
 
 /* Reports a failed operation and turns it into the exit status. */
-static int
+int
 report(sd_result result, GError *error)
 {
     if (error != NULL) {
@@ -119,7 +114,7 @@ report(sd_result result, GError *error)
  * WANTED_ARGUMENTS < 0 means "at most -WANTED_ARGUMENTS".  Returns
  * false (after printing why) when the arguments are wrong.
  */
-static bool
+bool
 parse_command_options(const command *cmd, GOptionEntry *entries, int *argc,
                       char ***argv, int wanted_arguments)
 {
@@ -149,7 +144,7 @@ parse_command_options(const command *cmd, GOptionEntry *entries, int *argc,
 }
 
 /* The entry of the main command table for NAME (which must be there). */
-static const command *
+const command *
 command_named(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
@@ -159,7 +154,7 @@ command_named(const char *name)
 }
 
 /* Loads the configuration and picks the directory.  Exit status or 0. */
-static int
+int
 open_directory(cli_state *cli)
 {
     GError *error = NULL;
@@ -199,14 +194,21 @@ echo_off(int fd, struct termios *saved)
  * terminal).  Returns a buffer the caller wipes with sd_secret_free(), or
  * NULL after saying why.
  */
-static char *
+char *
 read_password(void)
+{
+    return read_password_prompt("Password: ");
+}
+
+/* The same with PROMPT on a terminal. */
+char *
+read_password_prompt(const char *prompt)
 {
     bool terminal = isatty(STDIN_FILENO);
     struct termios saved;
     bool restore = false;
     if (terminal) {
-        fputs("Password: ", stderr);
+        fputs(prompt, stderr);
         fflush(stderr);
         restore = echo_off(STDIN_FILENO, &saved);
     }
@@ -549,6 +551,8 @@ cmd_rcpt(cli_state *cli, int argc, char **argv)
 static int
 cmd_domain(cli_state *cli, int argc, char **argv)
 {
+    if (cli_domain_is_admin(argc, argv))
+        return cmd_domain_admin(cli, argc, argv);
     if (!parse_command_options(command_named("domain"), NULL, &argc, &argv, 1))
         return EXIT_USAGE;
     int status = open_directory(cli);
