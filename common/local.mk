@@ -58,3 +58,4 @@ sasldirinclude_HEADERS = common/sasldir.h common/sd_address.h \
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = common/sasldir.pc
 EXTRA_DIST += common/sasldir.pc.in
+include common/import.mk

@@ -643,11 +643,17 @@ dn_first_value(const char *dn)
     if (equals == NULL)
         return NULL;
     GString *value = g_string_new(NULL);
-    for (const char *p = equals + 1; *p != '\0'; p++) {
+    size_t significant = 0;     /* up to the last unescaped non-space */
+    const char *p = equals + 1;
+    while (*p == ' ')
+        p++;    /* unescaped spaces around a value are not part of it */
+    for (; *p != '\0'; p++) {
         if (*p == ',' || *p == '+' || *p == ';')
             break;
         if (*p != '\\') {
             g_string_append_c(value, *p);
+            if (*p != ' ')
+                significant = value->len;
             continue;
         }
         p++;
@@ -660,11 +666,10 @@ dn_first_value(const char *dn)
         } else {
             break;
         }
+        significant = value->len;
     }
-    /* Unescaped spaces around the value are not part of it. */
-    g_strstrip(value->str);
-    value->len = strlen(value->str);
-    if (value->len == 0) {
+    g_string_truncate(value, significant);
+    if (value->len == 0 || memchr(value->str, '\0', value->len) != NULL) {
         g_string_free(value, TRUE);
         return NULL;
     }
@@ -760,7 +765,7 @@ ldif_build(sd_import_reader *reader, GArray *attrs,
             else if (!g_utf8_validate(a->value, -1, NULL))
                 result = malformed(reader, a->line, error, "%s: the "
                                    "description is not UTF-8", name);
-            else
+            else if (*a->value != '\0')
                 p->description = g_strdup(a->value);
         } else if (strcmp(a->name, "userpassword") == 0) {
             if (check_secret(reader, a->line, name, a->value, error))
