@@ -1,7 +1,8 @@
 ## conf/ -- sample configurations, installed as examples.
 
 sasldirexamplesdir = $(docdir)/examples
-dist_sasldirexamples_DATA = conf/sasldir.toml conf/stalwart-v04.toml
+dist_sasldirexamples_DATA = conf/sasldir.toml conf/memory.toml \
+	conf/stalwart-v04.toml
 
 # The sql directory: a schema per engine, shared data, a configuration
 # per engine (tests/integration/sql-*.test run exactly these).

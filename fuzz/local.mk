@@ -4,3 +4,4 @@
 include fuzz/toml.mk
 EXTRA_DIST += fuzz/README.md
 include fuzz/secret.mk
+include fuzz/import.mk

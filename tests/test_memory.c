@@ -40,7 +40,7 @@ load_sample(const char *file)
 static void
 setup_sample(void)
 {
-    load_sample("sasldir.toml");
+    load_sample("memory.toml");
 }
 
 static void

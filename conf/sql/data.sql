@@ -1,4 +1,4 @@
--- data.sql - the sample principals, the same as conf/sasldir.toml's
+-- data.sql - the sample principals, the same as conf/memory.toml's
 -- memory directory, for every engine (plain SQL that SQLite, MariaDB
 -- and PostgreSQL all accept).  Never use these passwords for real:
 --   alice       wonderland    (yescrypt)  and the app password
