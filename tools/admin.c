@@ -650,12 +650,50 @@ domain_change(cli_state *cli, const command *sub, int argc, char **argv,
     return status;
 }
 
+/* Is DOMAIN (normalized) among the directory's domains?  The store
+ * accepts a domain it has, so "domain add" says itself that nothing
+ * changed. */
+static bool
+domain_known(cli_state *cli, const char *domain)
+{
+    GPtrArray *domains = NULL;
+    char *normal = sd_domain_normalize(domain, NULL);
+    bool known = false;
+    if (normal != NULL && sd_directory_list_domains(cli->directory, &domains,
+                                                    NULL) == SD_OK) {
+        for (guint i = 0; i < domains->len && !known; i++) {
+            char *other = sd_domain_normalize(g_ptr_array_index(domains, i),
+                                              NULL);
+            known = other != NULL && strcmp(other, normal) == 0;
+            g_free(other);
+        }
+        g_ptr_array_unref(domains);
+    }
+    g_free(normal);
+    return known;
+}
+
 static int
 domain_add(cli_state *cli, int argc, char **argv)
 {
-    return domain_change(cli, &domain_commands[0], argc, argv,
-                         sd_directory_add_domain,
-                         "added local domain", "to directory");
+    if (!parse_sub(&domain_commands[0], NULL, &argc, &argv, 1, ARGS_MAX))
+        return EXIT_USAGE;
+    int status = open_directory(cli);
+    for (int i = 1; i < argc && status == 0; i++) {
+        if (domain_known(cli, argv[i])) {
+            printf("%s is already a local domain of directory %s: nothing "
+                   "changed\n", argv[i], sd_directory_name(cli->directory));
+            continue;
+        }
+        GError *error = NULL;
+        sd_result result = sd_directory_add_domain(cli->directory, argv[i],
+                                                   &error);
+        if (result != SD_OK)
+            return report(result, error);
+        printf("added local domain %s to directory %s\n", argv[i],
+               sd_directory_name(cli->directory));
+    }
+    return status;
 }
 
 static int
