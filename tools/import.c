@@ -48,6 +48,7 @@ typedef struct import_state {
     GArray *batch_lines;        /* unsigned: each one's line */
     GHashTable *pending;        /* casefolded name -> index in batch */
     GHashTable *domains;        /* normalized domains already there */
+    GHashTable *existing;       /* casefolded names already there */
     GPtrArray *new_domains;     /* char *, to add */
     /* counts */
     guint64 records, created, updated, stored, malformed, refused,
@@ -211,7 +212,7 @@ write_domains(import_state *s)
 
 /* Adds RECORD's principal, merged with what is stored, to the batch. */
 static bool
-take_principal(import_state *s, const sd_import_record *record)
+take_principal(import_state *s, sd_import_record *record)
 {
     const char *name = record->principal->name;
     char *key = g_utf8_casefold(name, -1);
@@ -227,8 +228,13 @@ take_principal(import_state *s, const sd_import_record *record)
     }
     sd_principal *existing = NULL;
     GError *error = NULL;
-    sd_result result = sd_directory_lookup_uncached(s->cli->directory, name,
-                                                    &existing, &error);
+    /* Only names that were there when the import began are read back
+     * (to keep what the record does not set): a bulk load into an empty
+     * directory reads nothing. */
+    sd_result result = !g_hash_table_contains(s->existing, key)
+        ? SD_NOTFOUND
+        : sd_directory_lookup_uncached(s->cli->directory, name, &existing,
+                                       &error);
     if (result == SD_TEMPFAIL || (result != SD_OK && result != SD_NOTFOUND)) {
         if (result == SD_TEMPFAIL) {
             s->fatal = result;
@@ -245,7 +251,13 @@ take_principal(import_state *s, const sd_import_record *record)
         s->updated++;
     else
         s->created++;
-    sd_principal *merged = sd_import_merge(existing, record);
+    sd_principal *merged;
+    if (existing == NULL) {
+        merged = record->principal;     /* nothing to merge: take it */
+        record->principal = NULL;
+    } else {
+        merged = sd_import_merge(existing, record);
+    }
     sd_principal_free(existing);
     g_hash_table_insert(s->pending, key, GUINT_TO_POINTER(s->batch->len));
     g_ptr_array_add(s->batch, merged);
@@ -264,6 +276,27 @@ static const command import_command = {
     "standard input): --format passwd-file, shadow, htpasswd, ldif or csv",
     NULL
 };
+
+/* The names the directory holds now, casefolded, into S->existing. */
+static bool
+load_names(import_state *s)
+{
+    GPtrArray *principals = NULL;
+    GError *error = NULL;
+    sd_result result = sd_directory_list_principals(s->cli->directory,
+                                                    &principals, &error);
+    if (result != SD_OK) {
+        s->fatal = result;
+        report(result, error);
+        return false;
+    }
+    for (guint i = 0; i < principals->len; i++) {
+        const sd_principal *p = g_ptr_array_index(principals, i);
+        g_hash_table_add(s->existing, g_utf8_casefold(p->name, -1));
+    }
+    g_ptr_array_unref(principals);
+    return true;
+}
 
 static bool
 load_domains(import_state *s)
@@ -311,7 +344,7 @@ print_summary(import_state *s, sd_import_format format)
 static int
 run_import(import_state *s, sd_import_format format)
 {
-    if (!load_domains(s))
+    if (!load_domains(s) || !load_names(s))
         return sd_result_exit_status(s->fatal);
     sd_import_reader *reader = sd_import_reader_new(format, s->in,
                                                     s->filename);
@@ -421,12 +454,14 @@ cmd_import(cli_state *cli, int argc, char **argv)
     s.batch_lines = g_array_new(FALSE, FALSE, sizeof(unsigned));
     s.pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s.existing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s.new_domains = g_ptr_array_new_with_free_func(g_free);
     status = run_import(&s, format);
     g_ptr_array_unref(s.batch);
     g_array_unref(s.batch_lines);
     g_hash_table_unref(s.pending);
     g_hash_table_unref(s.domains);
+    g_hash_table_unref(s.existing);
     g_ptr_array_unref(s.new_domains);
     if (!from_stdin)
         fclose(s.in);
