@@ -936,6 +936,15 @@ csv_read_record(sd_import_reader *reader, GPtrArray *fields,
         bool at_field_start = !quoted && field->len == 0;
         for (size_t i = 0; i < len && problem == NULL; i++) {
             char c = line[i];
+            /* Copy plain runs whole: most of a file is plain text. */
+            size_t run = quoted ? strcspn(line + i, "\"")
+                                : strcspn(line + i, ",\"");
+            if (run > 0) {
+                g_string_append_len(field, line + i, (gssize)run);
+                i += run - 1;
+                at_field_start = false;
+                continue;
+            }
             if (quoted) {
                 if (c != '"') {
                     g_string_append_c(field, c);
@@ -1028,18 +1037,22 @@ csv_read_header(sd_import_reader *reader, GError **error)
 static void
 csv_values(const char *cell, GPtrArray *array, bool unique)
 {
-    char **values = g_strsplit(cell, "\n", -1);
-    for (char **v = values; *v != NULL; v++) {
-        if (**v == '\0')
-            continue;
-        if (unique)
-            sd_string_list_add_unique(array, *v);
-        else
-            g_ptr_array_add(array, g_strdup(*v));
+    while (*cell != '\0') {
+        size_t len = strcspn(cell, "\n");
+        if (len > 0) {
+            char *value = g_strndup(cell, len);
+            if (unique) {
+                sd_string_list_add_unique(array, value);
+                sd_memwipe(value, len);
+                g_free(value);
+            } else {
+                g_ptr_array_add(array, value);
+            }
+        }
+        cell += len;
+        if (*cell == '\n')
+            cell++;
     }
-    for (char **v = values; *v != NULL; v++)
-        sd_memwipe(*v, strlen(*v));
-    g_strfreev(values);
 }
 
 static sd_result
