@@ -130,11 +130,15 @@ static const char parts_sql[] =
     " UNION ALL SELECT 5, position, group_name FROM member_of"
     " WHERE principal = ?1 ORDER BY 1, 2";
 
+static sqlite3_stmt *begin_stmt, *commit_stmt;
+
 static void
 bare_lookup(sqlite3 *db, sqlite3_stmt *lookup, sqlite3_stmt *parts,
             const char *name)
 {
-    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    (void)db;
+    sqlite3_step(begin_stmt);
+    sqlite3_reset(begin_stmt);
     sqlite3_bind_text(lookup, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(lookup) == SQLITE_ROW) {
         sqlite3_int64 id = sqlite3_column_int64(lookup, 0);
@@ -146,7 +150,8 @@ bare_lookup(sqlite3 *db, sqlite3_stmt *lookup, sqlite3_stmt *parts,
         sqlite3_reset(parts);
     }
     sqlite3_reset(lookup);
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_step(commit_stmt);
+    sqlite3_reset(commit_stmt);
 }
 
 typedef struct lookup_stats {
@@ -276,6 +281,8 @@ main(int argc, char **argv)
     sqlite3_stmt *lookup = NULL, *parts = NULL;
     sqlite3_prepare_v2(db, lookup_sql, -1, &lookup, NULL);
     sqlite3_prepare_v2(db, parts_sql, -1, &parts, NULL);
+    sqlite3_prepare_v2(db, "BEGIN", -1, &begin_stmt, NULL);
+    sqlite3_prepare_v2(db, "COMMIT", -1, &commit_stmt, NULL);
     /* Warm up: the whole file into the page cache, both code paths. */
     char *contents = NULL;
     gsize length = 0;
@@ -301,6 +308,8 @@ main(int argc, char **argv)
                load[0], load[1], load[2], sysconf(_SC_NPROCESSORS_ONLN));
     sqlite3_finalize(lookup);
     sqlite3_finalize(parts);
+    sqlite3_finalize(begin_stmt);
+    sqlite3_finalize(commit_stmt);
     sqlite3_close(db);
     sd_registry_unref(registry);
     char *rm_argv[] = { "rm", "-rf", dir, NULL };
