@@ -997,7 +997,13 @@ write_addresses(internal_directory *d, connection *c, sqlite3_int64 id,
     sd_result result = SD_OK;
     for (guint i = 0; result == SD_OK && i < p->emails->len; i++) {
         const char *address = g_ptr_array_index(p->emails, i);
-        result = check_email(d, c, address, id, p->name, error);
+        /* Its own lists were deleted with its other parts just now. */
+        if (sd_string_list_contains(p->lists, address))
+            result = sd_fail(error, SD_ERROR, "directory '%s': address %s "
+                             "is already a mailing list (storing %s)",
+                             d->name, address, p->name);
+        else
+            result = check_email(d, c, address, id, p->name, error);
         if (result == SD_OK && *address_domain(address) != '\0')
             result = insert_domain(d, c, address_domain(address), error);
     }
@@ -1055,29 +1061,31 @@ write_principal(internal_directory *d, connection *c, const sd_principal *p,
     sqlite3_int64 id = 0;
     char *existing = NULL;
     sd_result result = find_id(d, c, key, &id, &existing, error);
-    if (result == SD_OK && mode == SD_STORE_CREATE)
+    bool exists = result == SD_OK;
+    if (result == SD_NOTFOUND)
+        result = SD_OK;
+    if (result == SD_OK && exists && mode == SD_STORE_CREATE)
         result = sd_fail(error, SD_ERROR, "directory '%s': principal %s "
                          "already exists%s%s%s", d->name, p->name,
                          strcmp(existing, p->name) != 0 ? " (as " : "",
                          strcmp(existing, p->name) != 0 ? existing : "",
                          strcmp(existing, p->name) != 0 ? ")" : "");
-    else if (result == SD_NOTFOUND && mode == SD_STORE_REPLACE)
+    else if (result == SD_OK && !exists && mode == SD_STORE_REPLACE)
         result = sd_fail(error, SD_NOTFOUND, "directory '%s': no principal "
                          "named '%s'", d->name, p->name);
-    else if (result == SD_OK)
+    else if (result == SD_OK && exists)
         result = delete_parts(d, c, id, error);
-    if (result == SD_OK || result == SD_NOTFOUND) {
-        bool update = result == SD_OK;
-        sqlite3_stmt *s = stmt(d, c, update ? ST_UPDATE_PRINCIPAL
+    if (result == SD_OK) {
+        sqlite3_stmt *s = stmt(d, c, exists ? ST_UPDATE_PRINCIPAL
                                             : ST_INSERT_PRINCIPAL, error);
         if (s == NULL) {
             result = SD_ERROR;
         } else {
             bind_fields(s, p, key);
-            if (update)
+            if (exists)
                 sqlite3_bind_int64(s, 6, id);
             result = run(d, c, s, error);
-            if (!update && result == SD_OK)
+            if (!exists && result == SD_OK)
                 id = sqlite3_last_insert_rowid(c->db);
         }
     }
