@@ -10,3 +10,16 @@ tests_test_internal_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
 TESTS += tests/test_internal
 endif
 EXTRA_DIST += tests/test_internal.c
+
+if HAVE_SQLITE
+check_PROGRAMS += tests/integration/internal-hammer
+tests_integration_internal_hammer_SOURCES = \
+	tests/integration/internal-hammer.c
+tests_integration_internal_hammer_CFLAGS = $(TEST_CFLAGS)
+tests_integration_internal_hammer_LDADD = $(TEST_LDADD)
+TESTS += tests/integration/internal-concurrency.test \
+	tests/integration/internal-durability.test
+endif
+EXTRA_DIST += tests/integration/internal-hammer.c \
+	tests/integration/internal-concurrency.test \
+	tests/integration/internal-durability.test
