@@ -18,8 +18,10 @@ tests_integration_internal_hammer_SOURCES = \
 tests_integration_internal_hammer_CFLAGS = $(TEST_CFLAGS)
 tests_integration_internal_hammer_LDADD = $(TEST_LDADD)
 TESTS += tests/integration/internal-concurrency.test \
+	tests/integration/internal-scram.test \
 	tests/integration/internal-durability.test
 endif
 EXTRA_DIST += tests/integration/internal-hammer.c \
 	tests/integration/internal-concurrency.test \
+	tests/integration/internal-scram.test \
 	tests/integration/internal-durability.test

@@ -30,6 +30,11 @@
  *       exit 0 when every number listed in FILE names an existing
  *       principal "PREFIX-NUMBER"; prints the missing ones otherwise.
  *
+ *   internal-hammer scram CONFIG NAME PASSWORD
+ *       creates NAME, sets its password to PASSWORD (a test password)
+ *       and prints its authPassword values, one a line, for
+ *       internal-scram.test to check with Python's hashlib and hmac.
+ *
  * Messages that say "database is locked" may only come with SD_TEMPFAIL:
  * any such text under another result counts as an error.
  */
@@ -232,12 +237,37 @@ present(sd_directory *directory, const char *prefix, const char *file)
     return missing == 0 ? 0 : 1;
 }
 
+static int
+scram(sd_directory *directory, const char *name, const char *password)
+{
+    GError *error = NULL;
+    sd_principal *p = sd_principal_new(name, SD_PRINCIPAL_INDIVIDUAL);
+    sd_result result = sd_directory_store_principal(directory, p,
+                                                    SD_STORE_UPSERT, &error);
+    sd_principal_free(p);
+    p = NULL;
+    if (result == SD_OK)
+        result = sd_directory_set_password(directory, name, password, NULL,
+                                           NULL, false, &error);
+    if (result == SD_OK)
+        result = sd_directory_lookup_uncached(directory, name, &p, &error);
+    if (result != SD_OK) {
+        fprintf(stderr, "internal-hammer: %s\n", error->message);
+        g_error_free(error);
+        return 1;
+    }
+    for (guint i = 0; i < p->auth_passwords->len; i++)
+        printf("%s\n", (const char *)g_ptr_array_index(p->auth_passwords, i));
+    sd_principal_free(p);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: internal-hammer writer|reader|count|"
-                "numbered|present CONFIG ...\n");
+                "numbered|present|scram CONFIG ...\n");
         return 2;
     }
     sd_registry *registry = NULL;
@@ -251,6 +281,8 @@ main(int argc, char **argv)
         status = count(directory, atoi(argv[3]));
     else if (strcmp(argv[1], "numbered") == 0 && argc == 4)
         status = numbered(directory, argv[3]);
+    else if (strcmp(argv[1], "scram") == 0 && argc == 5)
+        status = scram(directory, argv[3], argv[4]);
     else if (strcmp(argv[1], "present") == 0 && argc == 5)
         status = present(directory, argv[3], argv[4]);
     else
