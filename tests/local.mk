@@ -55,4 +55,5 @@ include tests/toml.mk
 include tests/sql.mk
 include tests/cache.mk
 include tests/secret.mk
+include tests/internal.mk
 include tests/internal-cli.mk
