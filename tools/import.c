@@ -124,10 +124,44 @@ refused(import_state *s, unsigned line, const char *name, GError *error)
     s->refused++;
 }
 
+/* Adds the new local domains read so far (before the principals that
+ * follow them in the file). */
+static bool
+write_domains(import_state *s)
+{
+    for (guint i = 0; i < s->new_domains->len && !s->dry_run; i++) {
+        const char *domain = g_ptr_array_index(s->new_domains, i);
+        GError *error = NULL;
+        sd_result result = sd_directory_add_domain(s->cli->directory, domain,
+                                                   &error);
+        if (result == SD_TEMPFAIL) {
+            s->fatal = result;
+            report(result, error);
+            return false;
+        }
+        if (result != SD_OK) {
+            complain("%s: domain %s not added: %s", s->filename, domain,
+                     error->message);
+            g_error_free(error);
+            s->refused++;
+            continue;
+        }
+        s->domains_added++;
+    }
+    if (s->dry_run)
+        s->domains_added += s->new_domains->len;
+    g_ptr_array_set_size(s->new_domains, 0);
+    return true;
+}
+
 /* Writes the batch; false when the import must stop. */
 static bool
 flush_batch(import_state *s)
 {
+    if (!write_domains(s)) {
+        clear_batch(s);
+        return false;
+    }
     if (s->batch->len == 0 || s->dry_run) {
         s->stored += s->dry_run ? 0 : s->batch->len;
         clear_batch(s);
@@ -180,33 +214,6 @@ add_domain(import_state *s, const char *domain)
     }
     g_hash_table_add(s->domains, normal);
     g_ptr_array_add(s->new_domains, g_strdup(domain));
-    return true;
-}
-
-static bool
-write_domains(import_state *s)
-{
-    for (guint i = 0; i < s->new_domains->len && !s->dry_run; i++) {
-        const char *domain = g_ptr_array_index(s->new_domains, i);
-        GError *error = NULL;
-        sd_result result = sd_directory_add_domain(s->cli->directory, domain,
-                                                   &error);
-        if (result == SD_TEMPFAIL) {
-            s->fatal = result;
-            report(result, error);
-            return false;
-        }
-        if (result != SD_OK) {
-            complain("%s: domain %s not added: %s", s->filename, domain,
-                     error->message);
-            g_error_free(error);
-            s->refused++;
-            continue;
-        }
-        s->domains_added++;
-    }
-    if (s->dry_run)
-        s->domains_added = s->new_domains->len;
     return true;
 }
 
@@ -387,8 +394,7 @@ run_import(import_state *s, sd_import_format format)
         s->created = s->updated = 0;
         s->fatal = SD_ERROR;
     }
-    /* Domains first: principals' addresses may need them. */
-    if (s->fatal == SD_OK && write_domains(s))
+    if (s->fatal == SD_OK)
         flush_batch(s);
     show_progress(s, true);
     if (s->fatal != SD_OK && s->strict)
