@@ -426,11 +426,16 @@ busy_handler(void *context, int count)
     return 1;
 }
 
-/* Opens, configures and migrates a new connection. */
+/*
+ * Opens, configures and migrates a new connection.  Only the first one
+ * (at open) may create the file: a database that disappears later is a
+ * temporary failure, not a new empty directory that answers "no such
+ * user" for everyone.
+ */
 static connection *
-connection_open(internal_directory *d, GError **error)
+connection_open(internal_directory *d, bool create, GError **error)
 {
-    if (create_file(d, error) != SD_OK)
+    if (create && create_file(d, error) != SD_OK)
         return NULL;
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(d->path, &db,
@@ -522,7 +527,7 @@ acquire(internal_directory *d, GError **error)
     if (d->idle->len > 0)
         c = g_ptr_array_steal_index_fast(d->idle, d->idle->len - 1);
     g_mutex_unlock(&d->lock);
-    return c != NULL ? c : connection_open(d, error);
+    return c != NULL ? c : connection_open(d, false, error);
 }
 
 /* Gives C back; one in an unknown state (BROKEN) is closed instead. */
@@ -1402,7 +1407,7 @@ internal_open(sd_directory *directory, sd_cfg_table *section, void **state,
 
     /* The first connection creates, checks and migrates the file now,
      * so a wrong path or a newer schema is a configuration error. */
-    connection *c = connection_open(d, error);
+    connection *c = connection_open(d, true, error);
     if (c == NULL) {
         internal_close(d);
         return SD_ERROR;

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sd_address.h"
@@ -444,6 +445,51 @@ memory_verify(void *state, const char *partial, GPtrArray *matches,
     return SD_OK;
 }
 
+static gint
+compare_principal_names(gconstpointer a, gconstpointer b)
+{
+    const sd_principal *pa = *(const sd_principal *const *)a;
+    const sd_principal *pb = *(const sd_principal *const *)b;
+    char *fa = g_utf8_casefold(pa->name, -1);
+    char *fb = g_utf8_casefold(pb->name, -1);
+    gint order = strcmp(fa, fb);
+    g_free(fa);
+    g_free(fb);
+    return order;
+}
+
+static sd_result
+memory_list_principals(void *state, GPtrArray *principals, GError **error)
+{
+    (void)error;
+    memory_directory *m = state;
+    guint first = principals->len;
+    for (guint i = 0; i < m->principals->len; i++)
+        g_ptr_array_add(principals,
+                        sd_principal_copy(g_ptr_array_index(m->principals,
+                                                            i)));
+    /* Sorted by name as the other drivers list them (the new ones only). */
+    qsort(principals->pdata + first, principals->len - first,
+          sizeof(gpointer), compare_principal_names);
+    return SD_OK;
+}
+
+static sd_result
+memory_list_domains(void *state, GPtrArray *domains, GError **error)
+{
+    (void)error;
+    memory_directory *m = state;
+    guint first = domains->len;
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init(&iter, m->domains);
+    while (g_hash_table_iter_next(&iter, &key, NULL))
+        g_ptr_array_add(domains, g_strdup(key));
+    qsort(domains->pdata + first, domains->len - first, sizeof(gpointer),
+          compare_strings);
+    return SD_OK;
+}
+
 const sd_backend_ops sd_backend_memory = {
     .type = "memory",
     .open = memory_open,
@@ -455,4 +501,6 @@ const sd_backend_ops sd_backend_memory = {
     .is_local_domain = memory_is_local_domain,
     .expand = memory_expand,
     .verify = memory_verify,
+    .list_principals = memory_list_principals,
+    .list_domains = memory_list_domains,
 };

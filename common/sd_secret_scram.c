@@ -181,17 +181,12 @@ sd_secret_scram_verify(const sd_secret_policy *policy, const char *value,
 /* Weaker than the default (options.rehash)                            */
 /* ------------------------------------------------------------------ */
 
-/* The value of "KEY=NUMBER" in TEXT, or 0. */
+/* The number after the first KEY ("m=", "rounds=") in TEXT, or 0. */
 static uint64_t
 number_after(const char *text, const char *key)
 {
     const char *at = strstr(text, key);
-    if (at == NULL)
-        return 0;
-    guint64 value = 0;
-    return g_ascii_string_to_unsigned(at + strlen(key), 10, 0, G_MAXUINT64,
-                                      &value, NULL)
-        ? value : (uint64_t)g_ascii_strtoull(at + strlen(key), NULL, 10);
+    return at != NULL ? g_ascii_strtoull(at + strlen(key), NULL, 10) : 0;
 }
 
 /* Does STORED, of the default scheme NAME, cost less than the policy's
