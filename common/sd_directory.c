@@ -892,9 +892,11 @@ sd_directory_lookup(sd_directory *directory, const char *name,
 
     sd_principal *found = NULL;
     result = sd_directory_lookup_uncached(directory, name, &found, error);
-    if (result == SD_OK)
+    if (result == SD_OK) {
         /* Hit or miss, a directory with a cache answers the same. */
         g_ptr_array_set_size(found->secrets, 0);
+        g_ptr_array_set_size(found->auth_passwords, 0);
+    }
     cache_put_principal(directory, &key, result, found);
     if (result == SD_OK)
         *principal = found;
@@ -933,6 +935,7 @@ sd_directory_authenticate(sd_directory *directory, const char *name,
         cache_put_principal(directory, &key, result, found);
     if (result == SD_OK && principal != NULL) {
         g_ptr_array_set_size(found->secrets, 0);
+        g_ptr_array_set_size(found->auth_passwords, 0);
         *principal = found;
     } else {
         sd_principal_free(found);
@@ -1042,4 +1045,152 @@ sd_directory_is_local_domain(sd_directory *directory, const char *domain,
     }
     g_free(normalized);
     return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writes (see sd_directory.h)                                         */
+/* ------------------------------------------------------------------ */
+
+bool
+sd_directory_is_writable(const sd_directory *directory)
+{
+    return directory->ops->store_update != NULL;
+}
+
+static sd_result
+read_only(sd_directory *directory, GError **error)
+{
+    return sd_fail(error, SD_ERROR, "directory '%s' (type %s) is read-only",
+                   directory->name, directory->ops->type);
+}
+
+sd_result
+sd_directory_store_principals(sd_directory *directory, GPtrArray *principals,
+                              sd_store_mode mode, GError **error)
+{
+    (void)principals; (void)mode;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_store_principal(sd_directory *directory,
+                             const sd_principal *principal,
+                             sd_store_mode mode, GError **error)
+{
+    GPtrArray *one = g_ptr_array_new();
+    g_ptr_array_add(one, (gpointer)principal);
+    sd_result result = sd_directory_store_principals(directory, one, mode,
+                                                     error);
+    g_ptr_array_unref(one);
+    return result;
+}
+
+sd_result
+sd_directory_delete_principal(sd_directory *directory, const char *name,
+                              GError **error)
+{
+    (void)name;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_set_password(sd_directory *directory, const char *name,
+                          const char *password, const char *scheme,
+                          const char *label, bool keep_others,
+                          GError **error)
+{
+    (void)name; (void)password; (void)scheme; (void)label; (void)keep_others;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_remove_secret(sd_directory *directory, const char *name,
+                           const char *label, GError **error)
+{
+    (void)name; (void)label;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_add_member(sd_directory *directory, const char *group,
+                        const char *member, GError **error)
+{
+    (void)group; (void)member;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_remove_member(sd_directory *directory, const char *group,
+                           const char *member, GError **error)
+{
+    (void)group; (void)member;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_add_email(sd_directory *directory, const char *name,
+                       const char *address, GError **error)
+{
+    (void)name; (void)address;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_remove_email(sd_directory *directory, const char *name,
+                          const char *address, GError **error)
+{
+    (void)name; (void)address;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_add_list_member(sd_directory *directory, const char *address,
+                             const char *member, GError **error)
+{
+    (void)address; (void)member;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_remove_list_member(sd_directory *directory, const char *address,
+                                const char *member, GError **error)
+{
+    (void)address; (void)member;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_add_domain(sd_directory *directory, const char *domain,
+                        GError **error)
+{
+    (void)domain;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_remove_domain(sd_directory *directory, const char *domain,
+                           GError **error)
+{
+    (void)domain;
+    return read_only(directory, error);
+}
+
+sd_result
+sd_directory_list_domains(sd_directory *directory, GPtrArray **domains,
+                          GError **error)
+{
+    (void)domains;
+    return sd_fail(error, SD_ERROR, "directory '%s' (type %s) cannot "
+                   "enumerate its domains", directory->name,
+                   directory->ops->type);
+}
+
+sd_result
+sd_directory_list_principals(sd_directory *directory, GPtrArray **principals,
+                             GError **error)
+{
+    (void)principals;
+    return sd_fail(error, SD_ERROR, "directory '%s' (type %s) cannot "
+                   "enumerate its principals", directory->name,
+                   directory->ops->type);
 }
