@@ -151,9 +151,7 @@ publish(const sasl_utils_t *utils, struct propctx *ctx,
         }
         break;
     case PROP_AUTHPASSWORD:
-#ifdef SD_WRITE_API_MERGED
         set_strings(utils, ctx, full_name, p->auth_passwords);
-#endif
         break;
     case PROP_MAIL:
         set_strings(utils, ctx, full_name, p->emails);
@@ -244,7 +242,6 @@ auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
     return code;
 }
 
-#ifdef SD_WRITE_API_MERGED
 /* What a store asks for: a new password, a deletion, or nothing of
  * ours (another plugin's secret, such as a mechanism's own). */
 typedef enum store_request {
@@ -319,16 +316,25 @@ store_in(sd_directory *directory, const sasl_utils_t *utils,
     sd_result result;
     store_request request;
 
+    /*
+     * "Can you store?" (no propctx) comes without a connection, so a
+     * refusal could only be logged where the application does not look;
+     * the answer is yes, and the store itself, which has the connection,
+     * refuses with the reason in the application's log.
+     */
+    if (ctx == NULL)
+        return SASL_OK;
     if (!sd_directory_is_writable(directory)) {
         sd_glue_log(utils, SASL_LOG_ERR,
                     "auxprop: cannot store: directory %s (type %s) is "
-                    "read-only; passwords are changed where it keeps them",
-                    sd_directory_name(directory),
+                    "read-only; change the password where that directory "
+                    "keeps it", sd_directory_name(directory),
                     sd_directory_type(directory));
-        return ctx == NULL ? SASL_FAIL : SASL_NOCHANGE;
+        utils->seterror(utils->conn, SASL_NOLOG, "sasldir: directory %s "
+                        "(type %s) is read-only", sd_directory_name(directory),
+                        sd_directory_type(directory));
+        return SASL_FAIL;
     }
-    if (ctx == NULL)
-        return SASL_OK;     /* "can you store?": yes */
     if (user == NULL)
         return SASL_BADPARAM;
 
@@ -376,7 +382,6 @@ auxprop_store(void *glob_context, sasl_server_params_t *sparams,
     return code;
 }
 
-#endif
 
 static void
 auxprop_free(void *glob_context, const sasl_utils_t *utils)
@@ -393,9 +398,7 @@ static sasl_auxprop_plug_t auxprop_plugin = {
     .auxprop_free = auxprop_free,
     .auxprop_lookup = auxprop_lookup,
     .name = (char *) "sasldir",
-#ifdef SD_WRITE_API_MERGED
     .auxprop_store = auxprop_store,
-#endif
 };
 
 int sasl_auxprop_plug_init(const sasl_utils_t *utils, int max_version,
