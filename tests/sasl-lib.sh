@@ -17,9 +17,6 @@ SASL_PATH=$BUILD_PLUGINS:$STOCK_PLUGINS
 SASL_CONF_PATH=$tap_tmp/sasl
 export SASL_PATH SASL_CONF_PATH
 mkdir -p "$SASL_CONF_PATH"
-# libsasl2's own leaks (its plugin handles) are not ours to report.
-ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0
-export ASAN_OPTIONS
 
 # sasl_app_conf LINE...: writes sasldirtest.conf.
 sasl_app_conf() {
@@ -37,7 +34,9 @@ fi
 # runtime preloaded in a sanitizer build.
 sasl_foreign() {
     if [ -n "$sasl_asan_runtime" ]; then
-        LD_PRELOAD=$sasl_asan_runtime "$@"
+        # Their own leaks are not ours to report.
+        LD_PRELOAD=$sasl_asan_runtime \
+            ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 "$@"
     else
         "$@"
     fi
