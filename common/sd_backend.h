@@ -105,7 +105,14 @@ typedef struct sd_backend_ops {
 
 extern const sd_backend_ops sd_backend_memory;
 extern const sd_backend_ops sd_backend_sql;
+#ifdef HAVE_SQLITE
 extern const sd_backend_ops sd_backend_internal;
+/* The internal directory's schema version, and the DDL that takes a
+ * database from VERSION - 1 to VERSION (NULL beyond), for the tests that
+ * build an old database and open it. */
+int sd_internal_schema_version(void);
+const char *sd_internal_schema_sql(int version);
+#endif
 
 G_END_DECLS
 

@@ -56,3 +56,4 @@ include tests/sql.mk
 include tests/cache.mk
 include tests/secret.mk
 include tests/sasl.mk
+include tests/internal.mk
