@@ -20,7 +20,9 @@ common_libsasldir_la_SOURCES = \
 	common/backend_memory.c \
 	common/sd_pool.c common/sd_pool.h \
 	common/backend_sql.c common/sd_sql.h \
-	common/sd_sasl.c common/sd_sasl.h
+	common/sd_sasl.c common/sd_sasl.h \
+	common/sd_shared.c common/sd_shared.h \
+	common/sd_realm.c common/sd_realm.h
 
 common_libsasldir_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS) $(LIBXCRYPT_CFLAGS) $(LIBSASL2_CFLAGS) \
@@ -55,7 +57,8 @@ sasldirinclude_HEADERS = common/sasldir.h common/sd_address.h \
 	common/sd_cache.h common/sd_config.h common/sd_directory.h \
 	common/sd_json.h common/sd_log.h common/sd_pool.h common/sd_principal.h \
 	common/sd_result.h \
-	common/sd_secret.h common/sd_sasl.h common/sd_toml.h
+	common/sd_secret.h common/sd_sasl.h common/sd_toml.h \
+	common/sd_shared.h common/sd_realm.h
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = common/sasldir.pc
