@@ -55,3 +55,4 @@ include tests/toml.mk
 include tests/sql.mk
 include tests/cache.mk
 include tests/secret.mk
+include tests/integration/sasl-daemons.mk

@@ -1,0 +1,359 @@
+# sasl-daemons-lib.sh - throw-away Postfix and Cyrus IMAP instances for
+# the tests of the SASL plugins in real daemons (sourced after
+# tests/tap.sh).  Each daemon lives in the scratch directory of
+# sql-lib.sh (configuration, queue, data, spool), listens on a free
+# loopback port, loads this build's plugins through SASL_PATH and is
+# stopped by the EXIT trap, also when a test fails.  Nothing of the
+# system's own Postfix or Cyrus IMAP (/etc/postfix, /var/spool/postfix,
+# /etc/imapd.conf, /var/lib/cyrus) is read or written; both may be
+# running or not.
+#
+# Both daemons must be started as root (CI runs as root): Postfix's
+# master and Cyrus's master drop to their own users, postfix and cyrus,
+# which therefore must be able to read every file made here.
+#
+# Environment: top_srcdir, top_builddir (set by the harness).
+
+# The scratch directory, the stopper list, skip_all, free_port and
+# sample_config come from the SQL test library.
+. "$top_srcdir/tests/integration/sql-lib.sh"
+work=$sql_dir
+
+need_root() {
+    [ "$(id -u)" -eq 0 ] || skip_all "$1 must be started as root (CI runs as root)"
+}
+
+# --- the plugins ------------------------------------------------------
+auxprop_so=$top_builddir/auxprop/.libs/libsasldir_auxprop.so
+server_so=$top_builddir/plugin/.libs/libsasldir_server.so
+
+# The directory of the stock plugins (Debian: libsasl2-modules and
+# libsasl2-modules-db), where libsasl2 looks when SASL_PATH is unset.
+stock_plugin_dir() {
+    for dir in "$(pkg-config --variable=libdir libsasl2 2>/dev/null)/sasl2" \
+               /usr/lib/*/sasl2 /usr/lib/sasl2; do
+        [ -e "$dir/libsasldb.so" ] && { echo "$dir"; return 0; }
+    done
+    return 1
+}
+
+# SASL_PATH for the daemons: this build's two plugins first, then the
+# stock ones, so sasldir's PLAIN and LOGIN must win over libplain and
+# liblogin loaded beside them (the hashed secrets below fail with the
+# stock mechanisms).  Sets $sasl_path.
+need_plugins() {
+    for so in "$auxprop_so" "$server_so"; do
+        [ -f "$so" ] || { echo "Bail out! $so was not built"; exit 1; }
+        # An AddressSanitizer build cannot be loaded into an uninstrumented
+        # daemon (the ASan runtime must come first in the process).
+        if ldd "$so" 2>/dev/null | grep -q 'libasan'; then
+            skip_all "sanitizer build: $so cannot be loaded into a daemon built without ASan"
+        fi
+    done
+    stock=$(stock_plugin_dir) \
+        || skip_all "the stock SASL plugins (libsasl2-modules-db) are not installed"
+    sasl_path=$(dirname "$auxprop_so"):$(dirname "$server_so"):$stock
+}
+
+# Hashes of PASSWORD made by independent tools, one per scheme family;
+# each sets a variable: h_argon2id h_sha512crypt h_bcrypt h_ssha512.
+make_hashes() {
+    for tool in argon2 mkpasswd htpasswd slappasswd; do
+        command -v "$tool" >/dev/null 2>&1 || skip_all "$tool is not installed"
+    done
+    h_argon2id=$(printf '%s' "$1" | argon2 "$(openssl rand -hex 8)" -id -t 2 -m 12 -p 1 -e)
+    h_sha512crypt=$(mkpasswd -m sha-512 "$1")
+    h_bcrypt=$(htpasswd -nbB -C 5 u "$1" | cut -d: -f2-)
+    h_ssha512=$(slappasswd -o module-load=pw-sha2 -h '{SSHA512}' -s "$1")
+}
+
+# write_users FILE PASSWORD: a sasldir configuration with one memory
+# directory whose users argon, shacrypt, blowfish and ldap hold
+# PASSWORD hashed by make_hashes, and plain holds it as {PLAIN}.
+write_users() {
+    make_hashes "$2"
+    cat >"$1" <<EOT
+[storage]
+directory = "users"
+
+[directory."users"]
+type = "memory"
+
+[[directory."users".principals]]
+name = "argon"
+secret = "$h_argon2id"
+
+[[directory."users".principals]]
+name = "shacrypt"
+secret = "$h_sha512crypt"
+
+[[directory."users".principals]]
+name = "blowfish"
+secret = "$h_bcrypt"
+
+[[directory."users".principals]]
+name = "ldap"
+secret = "$h_ssha512"
+
+[[directory."users".principals]]
+name = "plain"
+secret = "{PLAIN}$2"
+EOT
+    "$SASLDIR" -c "$1" check-config >/dev/null
+}
+
+# The label of each user's scheme, for the test descriptions.
+scheme_of() {
+    case $1 in
+        argon) echo 'argon2id (argon2)' ;;
+        shacrypt) echo '$6$ (mkpasswd)' ;;
+        blowfish) echo 'bcrypt (htpasswd -B)' ;;
+        ldap) echo '{SSHA512} (slappasswd)' ;;
+        plain) echo '{PLAIN}' ;;
+    esac
+}
+
+# write_down FILE: the sample PostgreSQL (else MariaDB) sql directory
+# with its server's port a closed loopback port, so every query meets a
+# refused connection.  Fails when sasldir was built with neither.
+write_down() {
+    for engine in postgresql mysql; do
+        sample_port=$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$top_srcdir/conf/sql/$engine.toml")
+        sample_config "$engine" "$1" -e "s/^port = $sample_port\$/port = 1/"
+        grep -q '^port = 1$' "$1" || { echo "Bail out! no port in conf/sql/$engine.toml"; exit 1; }
+        if ! "$SASLDIR" -c "$1" check-config 2>&1 | grep -q 'built without'; then
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s).
+wait_port() {
+    python3 - "$1" <<'EOT'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+EOT
+}
+
+# --- Postfix ----------------------------------------------------------
+# One instance: its own config_directory ($pf_conf), queue_directory and
+# data_directory, logging to $pf_log (maillog_file, through postlogd:
+# no syslog is needed), every service with chroot off.  The smtpd
+# services are added with postfix_smtpd before postfix_start.
+pf_dir=$work/postfix
+pf_conf=$pf_dir/conf
+pf_log=$pf_dir/maillog
+
+postfix_init() {
+    need_root "Postfix"
+    for tool in postfix postconf swaks; do
+        command -v "$tool" >/dev/null 2>&1 || skip_all "$tool is not installed"
+    done
+    getent passwd postfix >/dev/null && getent group postdrop >/dev/null \
+        || skip_all "the postfix user or the postdrop group is missing"
+    mkdir -p "$pf_conf/sasl" "$pf_dir/queue" "$pf_dir/data"
+    chown postfix "$pf_dir/data"
+    # Debian's Postfix reads the SASL application configuration from
+    # $config_directory/sasl (a callback its 07_sasl_config patch adds,
+    # which wins over cyrus_sasl_config_path); upstream Postfix reads
+    # cyrus_sasl_config_path.  Both name the same directory here.
+    cat >"$pf_conf/main.cf" <<EOT
+compatibility_level = 3.6
+queue_directory = $pf_dir/queue
+data_directory = $pf_dir/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = sasldir-test.localdomain
+mydomain = localdomain
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+maillog_file = $pf_log
+maillog_file_prefixes = $pf_dir
+smtpd_tls_security_level = none
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $pf_conf/sasl
+# Postfix passes its daemons only the environment named here.
+stock_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME
+import_environment = \$stock_environment
+EOT
+    # The services smtpd needs, none chrooted (the build tree and the
+    # scratch directory are outside any chroot).
+    cat >"$pf_conf/master.cf" <<'EOT'
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+proxymap  unix  -       -       n       -       -       proxymap
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOT
+}
+
+# postfix_smtpd APP [SASL_PATH]: one more smtpd on a free loopback port
+# whose SASL application name is APP (so its configuration is
+# $pf_conf/sasl/APP.conf), with SASL_PATH in its environment when given.
+# Prints the port.
+postfix_smtpd() {
+    port=$(free_port)
+    env='$stock_environment'
+    if [ -n "${2:-}" ]; then
+        param=sasl_environment_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
+        echo "$param = \$stock_environment SASL_PATH=$2" >>"$pf_conf/main.cf"
+        env="\$$param"
+    fi
+    printf '127.0.0.1:%s inet n - n - - smtpd -o smtpd_sasl_path=%s -o import_environment=%s\n' \
+        "$port" "$1" "$env" >>"$pf_conf/master.cf"
+    echo "$port"
+}
+
+postfix_stop() {
+    pid=$(cat "$pf_dir/queue/pid/master.pid" 2>/dev/null | tr -d ' ') || true
+    postfix -c "$pf_conf" stop >/dev/null 2>&1 || true
+    [ -n "$pid" ] || return 0
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.2
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+postfix_start() {
+    # "postfix check" creates the queue's subdirectories with the owners
+    # and modes Postfix wants; it exits non-zero on a fatal problem.
+    if ! postfix -c "$pf_conf" check >"$pf_dir/check.log" 2>&1; then
+        echo "Bail out! postfix -c $pf_conf check failed: $(cat "$pf_dir/check.log" "$pf_log" 2>/dev/null)"
+        exit 1
+    fi
+    sql_stoppers="$sql_stoppers postfix_stop"
+    # "start" returns once master has bound its sockets (master -w).
+    if ! postfix -c "$pf_conf" start >"$pf_dir/start.log" 2>&1; then
+        echo "Bail out! postfix -c $pf_conf start failed: $(cat "$pf_dir/start.log" "$pf_log" 2>/dev/null)"
+        exit 1
+    fi
+}
+
+# smtp_auth PORT MECH USER PASSWORD: one SMTP AUTH exchange with swaks;
+# the dialogue in $tap_out, swaks's status in $status.
+smtp_auth() {
+    run "" swaks --server "127.0.0.1:$1" --auth "$2" --auth-user "$3" \
+        --auth-password "$4" --ehlo client.localdomain --quit-after AUTH \
+        --timeout 30
+}
+
+# --- Cyrus IMAP -------------------------------------------------------
+# One master (cyrus's service manager) in the foreground, with its own
+# imapd.conf ($cy_dir/imapd.conf: configdirectory, partition and every
+# socket and lock path inside $cy_dir) and cyrus.conf.  Every service
+# command carries "-C": Cyrus's master does not pass its own -C on, and a
+# service without it would use the system's /etc/imapd.conf.
+cy_dir=$work/cyrus
+
+cyrus_bin() {
+    for dir in /usr/lib/cyrus/bin /usr/libexec/cyrus-imapd /usr/lib/cyrus-imapd; do
+        [ -x "$dir/$1" ] && { echo "$dir/$1"; return 0; }
+    done
+    command -v "$1"
+}
+
+cyrus_init() {
+    need_root "Cyrus IMAP's master"
+    cy_master=$(cyrus_bin master) || skip_all "cyrus-imapd (master) is not installed"
+    cy_imapd=$(cyrus_bin imapd) || skip_all "cyrus-imapd (imapd) is not installed"
+    cy_imtest=$(cyrus_bin imtest) || skip_all "cyrus-clients (imtest) is not installed"
+    getent passwd cyrus >/dev/null || skip_all "the cyrus user is missing"
+    mkdir -p "$cy_dir/config" "$cy_dir/spool" "$cy_dir/run/proc" \
+        "$cy_dir/run/lock" "$cy_dir/socket"
+    cat >"$cy_dir/imapd.conf" <<EOT
+configdirectory: $cy_dir/config
+defaultpartition: default
+partition-default: $cy_dir/spool
+proc_path: $cy_dir/run/proc
+mboxname_lockpath: $cy_dir/run/lock
+lmtpsocket: $cy_dir/socket/lmtp
+idlesocket: $cy_dir/socket/idle
+notifysocket: $cy_dir/socket/notify
+syslog_prefix: sasldir-test
+allowplaintext: yes
+EOT
+    # A marker to prove afterwards that the system's Cyrus was not touched.
+    touch "$cy_dir/started"
+}
+
+# cyrus_service NAME CONF: one more imapd service reading CONF, on a free
+# loopback port.  NAME is letters and digits only (cyrus.conf refuses
+# anything else).  Prints the port.
+cyrus_service() {
+    port=$(free_port)
+    printf '  %s cmd="%s -C %s" listen="127.0.0.1:%s" prefork=0 maxchild=10\n' \
+        "$1" "$cy_imapd" "$2" "$port" >>"$cy_dir/services"
+    echo "$port"
+}
+
+cyrus_stop() {
+    [ -n "${cy_pid:-}" ] || return 0
+    kill "$cy_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$cy_pid" 2>/dev/null || return 0
+        sleep 0.2
+    done
+    kill -9 "$cy_pid" 2>/dev/null || true
+}
+
+# cyrus_start [SASL_PATH]: the master, with SASL_PATH in its environment
+# (its services inherit it) when given; waits for every port in PORTS.
+cyrus_start() {
+    {
+        echo 'START {'
+        echo "  recover cmd=\"$(cyrus_bin ctl_cyrusdb) -C $cy_dir/imapd.conf -r\""
+        echo '}'
+        echo 'SERVICES {'
+        cat "$cy_dir/services"
+        echo '}'
+        echo 'EVENTS {'
+        echo '}'
+    } >"$cy_dir/cyrus.conf"
+    chown -R cyrus "$cy_dir/config" "$cy_dir/spool" "$cy_dir/run" "$cy_dir/socket"
+    chmod -R a+rX "$work"
+    if [ -n "${1:-}" ]; then
+        SASL_PATH=$1 "$cy_master" -D -C "$cy_dir/imapd.conf" -M "$cy_dir/cyrus.conf" \
+            -p "$cy_dir/master.pid" -L "$cy_dir/master.log" </dev/null &
+    else
+        "$cy_master" -D -C "$cy_dir/imapd.conf" -M "$cy_dir/cyrus.conf" \
+            -p "$cy_dir/master.pid" -L "$cy_dir/master.log" </dev/null &
+    fi
+    cy_pid=$!
+    sql_stoppers="$sql_stoppers cyrus_stop"
+    for port in $PORTS; do
+        wait_port "$port" || {
+            kill -0 "$cy_pid" 2>/dev/null || echo "# Cyrus master exited (it logs to syslog only)"
+            echo "Bail out! Cyrus master is not listening on 127.0.0.1:$port: $(cat "$cy_dir/master.log" 2>/dev/null)"
+            exit 1
+        }
+    done
+}
+
+# imap_auth PORT MECH USER PASSWORD: imtest logs in and out at once; the
+# dialogue in $tap_out.  imtest's exit status does not tell whether the
+# login succeeded, its output does ("Authenticated." or "Authentication
+# failed").  MECH "login" is the IMAP LOGIN command, not AUTHENTICATE.
+imap_auth() {
+    run "" "$cy_imtest" -a "$3" -w "$4" -m "$2" -p "$1" 127.0.0.1
+}
