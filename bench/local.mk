@@ -6,3 +6,5 @@ include bench/sql.mk
 include bench/cache.mk
 
 include bench/secret.mk
+
+include bench/sasl.mk
