@@ -60,10 +60,59 @@ typedef struct sd_backend_ops {
     /* The connection pool of a backend that has one, else NULL (the
      * member itself may be NULL). */
     struct sd_pool *(*pool)(void *state);
+
+    /*
+     * Enumeration (NULL when the driver cannot enumerate): appends every
+     * principal as stored (sd_principal*, with secrets and
+     * auth_passwords, sorted by name) / every local domain (char*,
+     * sorted).
+     */
+    sd_result (*list_principals)(void *state, GPtrArray *principals,
+                                 GError **error);
+    sd_result (*list_domains)(void *state, GPtrArray *domains,
+                              GError **error);
+
+    /*
+     * Writes: NULL for read-only types (either all are set or none).
+     * Inputs are validated and normalized by sd_directory.c; each call is
+     * one transaction, and the driver enforces uniqueness (names and
+     * addresses, case-insensitively), answering SD_ERROR naming the
+     * conflicting principal, and SD_TEMPFAIL when its store is busy.
+     */
+    /* Stores PRINCIPALS (sd_principal*) as sd_directory_store_principals. */
+    sd_result (*store_principals)(void *state, GPtrArray *principals,
+                                  sd_store_mode mode, GError **error);
+    /*
+     * Reads NAME as stored, lets EDIT change it (EDIT's failure rolls
+     * back and is returned), and writes it back, in one transaction; the
+     * principal EDIT sees is a copy it may change freely, but not
+     * rename.  NOWAIT: when the store is busy answer SD_TEMPFAIL at once
+     * instead of after the busy timeout (for writes no caller waits for,
+     * such as a rehash after a login).
+     */
+    sd_result (*store_update)(void *state, const char *name,
+                              sd_result (*edit)(void *context,
+                                                sd_principal *principal,
+                                                GError **error),
+                              void *context, bool nowait, GError **error);
+    sd_result (*store_delete)(void *state, const char *name,
+                              GError **error);
+    /* Adds (ADD) or removes a local domain; removing an unknown one is
+     * SD_NOTFOUND, adding a known one SD_OK. */
+    sd_result (*store_domain)(void *state, const char *domain, bool add,
+                              GError **error);
 } sd_backend_ops;
 
 extern const sd_backend_ops sd_backend_memory;
 extern const sd_backend_ops sd_backend_sql;
+#ifdef HAVE_SQLITE
+extern const sd_backend_ops sd_backend_internal;
+/* The internal directory's schema version, and the DDL that takes a
+ * database from VERSION - 1 to VERSION (NULL beyond), for the tests that
+ * build an old database and open it. */
+int sd_internal_schema_version(void);
+const char *sd_internal_schema_sql(int version);
+#endif
 
 G_END_DECLS
 

@@ -24,6 +24,7 @@ struct sd_directory {
     sd_cache_settings cache;
     sd_cache *lookup_cache;     /* NULL without a cache section */
     const sd_secret_policy *secret_policy;  /* the registry's */
+    bool rehash;                /* options.rehash (writable types only) */
 };
 
 struct sd_registry {
@@ -38,12 +39,18 @@ struct sd_registry {
 static const sd_backend_ops *const backends[] = {
     &sd_backend_memory,
     &sd_backend_sql,
+#ifdef HAVE_SQLITE
+    &sd_backend_internal,
+#endif
 };
 
 /* Types Stalwart has that this version does not build yet: named
  * separately so the error says so instead of "unknown type". */
 static const char *const types_not_built[] = {
-    "internal", "ldap", "smtp", "lmtp", "imap",
+#ifndef HAVE_SQLITE
+    "internal",
+#endif
+    "ldap", "smtp", "lmtp", "imap",
 };
 
 /* Stalwart's defaults for [directory.X.cache]. */
@@ -130,8 +137,14 @@ find_backend(sd_cfg_table *section, const char *type)
         if (strcmp(types_not_built[i], type) == 0) {
             sd_cfg_error(section, "type", 0,
                          "directories of type '%s' are not available in "
-                         "sasldir %s (available: memory, sql)", type,
-                         PACKAGE_VERSION);
+                         "sasldir %s (available: memory, sql%s)", type,
+                         PACKAGE_VERSION,
+#ifdef HAVE_SQLITE
+                         ", internal"
+#else
+                         ""
+#endif
+                         );
             return NULL;
         }
     }
@@ -191,6 +204,12 @@ read_options(sd_directory *directory, sd_cfg_table *section)
         sd_cfg_get_string(&options, "superuser-group", &superuser_group);
         directory->subaddressing = read_mapping(&options, "subaddressing");
         directory->catch_all = read_mapping(&options, "catch-all");
+        if (sd_cfg_get_bool(&options, "rehash", &directory->rehash)
+            == SD_CFG_FOUND && directory->rehash
+            && !sd_directory_is_writable(directory))
+            sd_cfg_error(&options, "rehash", 0, "only a writable directory "
+                         "(type internal) can rehash secrets; this one is "
+                         "of type %s", directory->ops->type);
         sd_cfg_table_clear(&options);
     }
     directory->superuser_group = g_strdup(superuser_group);
@@ -549,14 +568,24 @@ sd_directory_lookup_uncached(sd_directory *directory, const char *name,
     return SD_OK;
 }
 
-/* The rule for a principal's secrets is sd_secret_verify_any()'s. */
+static void rehash_after_login(sd_directory *directory,
+                               const sd_principal *principal, guint index,
+                               const char *password);
+
+/* The rule for a principal's secrets is sd_secret_verify_any()'s; a
+ * match may then upgrade the secret (options.rehash). */
 static sd_result
 verify_secrets(sd_directory *directory, const sd_principal *principal,
                const char *password, GError **error)
 {
-    return sd_secret_verify_any(directory->secret_policy,
-                                principal->secrets, password,
-                                directory->name, principal->name, error);
+    guint matched = 0;
+    sd_result result = sd_secret_verify_any_matched(
+        directory->secret_policy, principal->secrets, password,
+        directory->name, principal->name, &matched, error);
+    if (result == SD_OK && directory->rehash
+        && !sd_secret_is_one_time(principal->secrets))
+        rehash_after_login(directory, principal, matched, password);
+    return result;
 }
 
 /*
@@ -892,9 +921,11 @@ sd_directory_lookup(sd_directory *directory, const char *name,
 
     sd_principal *found = NULL;
     result = sd_directory_lookup_uncached(directory, name, &found, error);
-    if (result == SD_OK)
+    if (result == SD_OK) {
         /* Hit or miss, a directory with a cache answers the same. */
         g_ptr_array_set_size(found->secrets, 0);
+        g_ptr_array_set_size(found->auth_passwords, 0);
+    }
     cache_put_principal(directory, &key, result, found);
     if (result == SD_OK)
         *principal = found;
@@ -933,6 +964,7 @@ sd_directory_authenticate(sd_directory *directory, const char *name,
         cache_put_principal(directory, &key, result, found);
     if (result == SD_OK && principal != NULL) {
         g_ptr_array_set_size(found->secrets, 0);
+        g_ptr_array_set_size(found->auth_passwords, 0);
         *principal = found;
     } else {
         sd_principal_free(found);
@@ -1042,4 +1074,797 @@ sd_directory_is_local_domain(sd_directory *directory, const char *domain,
     }
     g_free(normalized);
     return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writes (see sd_directory.h)                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The generic half of every write: the names, addresses and secrets are
+ * checked and normalized here, once for every writable driver; secrets
+ * are hashed here, before the driver's transaction, so the store's lock
+ * is never held while argon2 runs; and after a successful write the
+ * cache entries the write touched are dropped in this process.  The
+ * driver's half (sd_backend.h store_*) is the transaction and the
+ * uniqueness of names and addresses.
+ */
+
+bool
+sd_directory_is_writable(const sd_directory *directory)
+{
+    return directory->ops->store_update != NULL;
+}
+
+static sd_result
+require_writable(sd_directory *directory, GError **error)
+{
+    if (sd_directory_is_writable(directory))
+        return SD_OK;
+    return sd_fail(error, SD_ERROR, "directory '%s' (type %s) is read-only",
+                   directory->name, directory->ops->type);
+}
+
+static sd_result
+invalid_name(sd_directory *directory, const char *what, const char *name,
+             GError **error)
+{
+    if (name != NULL && g_utf8_validate(name, -1, NULL)
+        && strlen(name) <= SD_NAME_MAX)
+        return sd_fail(error, SD_ERROR, "directory '%s': %s '%s' is not a "
+                       "valid principal name (empty, or holding control "
+                       "characters)", directory->name, what, name);
+    return sd_fail(error, SD_ERROR, "directory '%s': %s is not a valid "
+                   "principal name (empty, longer than %d bytes, not UTF-8, "
+                   "or holding control characters)", directory->name, what,
+                   SD_NAME_MAX);
+}
+
+/* Normalizes every address of ADDRESSES in place (dropping repeats);
+ * SD_ERROR naming the first that is not one. */
+static sd_result
+normalize_addresses(sd_directory *directory, const char *name,
+                    const char *what, GPtrArray *addresses, GError **error)
+{
+    GPtrArray *normalized = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < addresses->len; i++) {
+        const char *address = g_ptr_array_index(addresses, i);
+        GError *cause = NULL;
+        char *one = sd_address_normalize(address, &cause);
+        if (one == NULL) {
+            sd_result result = sd_fail(error, SD_ERROR, "directory '%s': "
+                                       "principal %s: %s '%s': %s",
+                                       directory->name, name, what, address,
+                                       cause->message);
+            g_error_free(cause);
+            g_ptr_array_unref(normalized);
+            return result;
+        }
+        if (!sd_string_list_contains(normalized, one))
+            g_ptr_array_add(normalized, one);
+        else
+            g_free(one);
+    }
+    g_ptr_array_set_size(addresses, 0);
+    for (guint i = 0; i < normalized->len; i++)
+        g_ptr_array_add(addresses, g_strdup(g_ptr_array_index(normalized,
+                                                              i)));
+    g_ptr_array_unref(normalized);
+    return SD_OK;
+}
+
+/* Checks a secret to store as is: one sd_secret can verify. */
+static sd_result
+check_secret(sd_directory *directory, const char *name, guint index,
+             const char *secret, GError **error)
+{
+    if (*secret == '\0' || !g_utf8_validate(secret, -1, NULL)
+        || strcmp(sd_secret_scheme_name(secret), "unknown") == 0)
+        return sd_fail(error, SD_ERROR, "directory '%s': principal %s: "
+                       "secret #%u is empty, not UTF-8 or of an unknown "
+                       "scheme (%s)", directory->name, name, index + 1,
+                       *secret == '\0' ? "empty"
+                       : sd_secret_scheme_name(secret));
+    return SD_OK;
+}
+
+/*
+ * A copy of PRINCIPAL fit to store: a valid name, a known type, secrets
+ * of known schemes, well-formed authPassword values, addresses and list
+ * addresses normalized, groups valid names; repeats dropped.
+ */
+static sd_result
+prepare_principal(sd_directory *directory, const sd_principal *principal,
+                  sd_principal **out, GError **error)
+{
+    if (principal == NULL || principal->name == NULL
+        || !is_valid_name(principal->name))
+        return invalid_name(directory, "name",
+                            principal != NULL ? principal->name : NULL,
+                            error);
+    const char *name = principal->name;
+    if (principal->type > SD_PRINCIPAL_ADMIN)
+        return sd_fail(error, SD_ERROR, "directory '%s': principal %s has "
+                       "an unknown type", directory->name, name);
+    if (principal->description != NULL
+        && !g_utf8_validate(principal->description, -1, NULL))
+        return sd_fail(error, SD_ERROR, "directory '%s': principal %s: the "
+                       "description is not UTF-8", directory->name, name);
+    sd_result result = SD_OK;
+    for (guint i = 0; result == SD_OK && i < principal->secrets->len; i++)
+        result = check_secret(directory, name, i,
+                              g_ptr_array_index(principal->secrets, i),
+                              error);
+    for (guint i = 0; result == SD_OK && i < principal->auth_passwords->len;
+         i++) {
+        GError *cause = NULL;
+        if (sd_secret_scram_check(g_ptr_array_index(
+                principal->auth_passwords, i), &cause) != SD_OK) {
+            result = sd_fail(error, SD_ERROR, "directory '%s': principal "
+                             "%s: authPassword #%u: %s", directory->name,
+                             name, i + 1, cause->message);
+            g_error_free(cause);
+        }
+    }
+    for (guint i = 0; result == SD_OK && i < principal->member_of->len; i++) {
+        const char *group = g_ptr_array_index(principal->member_of, i);
+        if (!is_valid_name(group))
+            result = invalid_name(directory, "group", group, error);
+        else if (sd_string_list_contains(
+                     &(GPtrArray){ .pdata = (gpointer *)&name, .len = 1 },
+                     group))
+            result = sd_fail(error, SD_ERROR, "directory '%s': principal "
+                             "%s cannot be a member of itself",
+                             directory->name, name);
+    }
+    if (result != SD_OK)
+        return result;
+    sd_principal *copy = sd_principal_copy(principal);
+    result = normalize_addresses(directory, name, "address", copy->emails,
+                                 error);
+    if (result == SD_OK)
+        result = normalize_addresses(directory, name, "list address",
+                                     copy->lists, error);
+    if (result == SD_OK) {
+        GPtrArray *groups = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; i < copy->member_of->len; i++)
+            sd_string_list_add_unique(groups,
+                                      g_ptr_array_index(copy->member_of, i));
+        g_ptr_array_unref(copy->member_of);
+        copy->member_of = groups;
+        /* What resolution filled in is not stored. */
+        copy->resolved = false;
+        g_ptr_array_set_size(copy->groups, 0);
+        copy->superuser = false;
+        copy->effective_quota = 0;
+        *out = copy;
+        return SD_OK;
+    }
+    sd_principal_free(copy);
+    return result;
+}
+
+/* A write that may change groups, addresses or names: what any cached
+ * principal, credential or recipient says may be stale. */
+static void
+flush_resolved(sd_directory *directory)
+{
+    sd_directory_cache_flush(directory, SD_CACHE_PRINCIPAL, NULL);
+    sd_directory_cache_flush(directory, SD_CACHE_CREDENTIALS, NULL);
+    sd_directory_cache_flush(directory, SD_CACHE_RCPT, NULL);
+}
+
+/* The domains of ADDRESSES became local: drop their negative entries. */
+static void
+flush_domains_of(sd_directory *directory, const GPtrArray *addresses)
+{
+    for (guint i = 0; i < addresses->len; i++) {
+        const char *at = strrchr(g_ptr_array_index(addresses, i), '@');
+        if (at != NULL && at[1] != '\0')
+            sd_directory_cache_flush(directory, SD_CACHE_DOMAIN, at + 1);
+    }
+}
+
+sd_result
+sd_directory_store_principals(sd_directory *directory, GPtrArray *principals,
+                              sd_store_mode mode, GError **error)
+{
+    sd_result result = require_writable(directory, error);
+    if (result != SD_OK)
+        return result;
+    if (mode != SD_STORE_CREATE && mode != SD_STORE_REPLACE
+        && mode != SD_STORE_UPSERT)
+        return sd_fail(error, SD_ERROR, "directory '%s': unknown store mode",
+                       directory->name);
+    GPtrArray *prepared = g_ptr_array_new_full(principals->len,
+                                               (GDestroyNotify)
+                                               sd_principal_free);
+    for (guint i = 0; result == SD_OK && i < principals->len; i++) {
+        sd_principal *one = NULL;
+        result = prepare_principal(directory,
+                                   g_ptr_array_index(principals, i), &one,
+                                   error);
+        if (result == SD_OK)
+            g_ptr_array_add(prepared, one);
+    }
+    if (result == SD_OK && prepared->len > 0)
+        result = directory->ops->store_principals(directory->state, prepared,
+                                                  mode, error);
+    if (result == SD_OK && prepared->len > 0) {
+        flush_resolved(directory);
+        for (guint i = 0; i < prepared->len; i++) {
+            sd_principal *p = g_ptr_array_index(prepared, i);
+            flush_domains_of(directory, p->emails);
+            flush_domains_of(directory, p->lists);
+        }
+    }
+    g_ptr_array_unref(prepared);
+    return result;
+}
+
+sd_result
+sd_directory_store_principal(sd_directory *directory,
+                             const sd_principal *principal,
+                             sd_store_mode mode, GError **error)
+{
+    GPtrArray *one = g_ptr_array_new();
+    g_ptr_array_add(one, (gpointer)principal);
+    sd_result result = sd_directory_store_principals(directory, one, mode,
+                                                     error);
+    g_ptr_array_unref(one);
+    return result;
+}
+
+sd_result
+sd_directory_delete_principal(sd_directory *directory, const char *name,
+                              GError **error)
+{
+    sd_result result = require_writable(directory, error);
+    if (result != SD_OK)
+        return result;
+    if (name == NULL || !is_valid_name(name))
+        return not_found(directory, name != NULL ? name : "", error);
+    result = directory->ops->store_delete(directory->state, name, error);
+    if (result == SD_OK)
+        flush_resolved(directory);
+    return result;
+}
+
+/* Runs EDIT on NAME in one transaction of the driver. */
+static sd_result
+update(sd_directory *directory, const char *name,
+       sd_result (*edit)(void *context, sd_principal *principal,
+                         GError **error),
+       void *context, GError **error)
+{
+    sd_result result = require_writable(directory, error);
+    if (result != SD_OK)
+        return result;
+    if (name == NULL || !is_valid_name(name))
+        return not_found(directory, name != NULL ? name : "", error);
+    return directory->ops->store_update(directory->state, name, edit,
+                                        context, false, error);
+}
+
+/* ---- passwords ---------------------------------------------------- */
+
+/* Is STORED an app password labelled LABEL (any label when NULL)? */
+static bool
+is_app_password(const char *stored, const char *label)
+{
+    if (!g_str_has_prefix(stored, "$app$"))
+        return false;
+    if (label == NULL)
+        return true;
+    const char *at = stored + strlen("$app$");
+    size_t len = strlen(label);
+    return strncmp(at, label, len) == 0 && at[len] == '$';
+}
+
+/* Secrets that are not passwords: they stay when the password changes. */
+static bool
+is_marker(const char *stored)
+{
+    return g_str_has_prefix(stored, "$disabled$")
+        || g_str_has_prefix(stored, "otpauth://");
+}
+
+typedef struct password_edit {
+    sd_directory *directory;
+    const char *label;
+    bool keep_others;
+    char *stored;               /* the new secret, app form if labelled */
+    GPtrArray *auth_passwords;  /* new SCRAM credentials, or NULL */
+    const char *remove_label;   /* sd_directory_remove_secret */
+} password_edit;
+
+/* Removes the secrets KEEP says no to; returns how many. */
+static guint
+remove_secrets(GPtrArray *secrets, bool (*drop)(const char *stored,
+                                                const char *label),
+               const char *label)
+{
+    guint removed = 0;
+    for (guint i = secrets->len; i-- > 0;) {
+        if (drop(g_ptr_array_index(secrets, i), label)) {
+            g_ptr_array_remove_index(secrets, i);
+            removed++;
+        }
+    }
+    return removed;
+}
+
+static bool
+is_main_password(const char *stored, const char *label)
+{
+    (void)label;
+    return !is_app_password(stored, NULL) && !is_marker(stored);
+}
+
+static sd_result
+edit_password(void *context, sd_principal *principal, GError **error)
+{
+    (void)error;
+    password_edit *edit = context;
+    if (edit->label != NULL) {
+        remove_secrets(principal->secrets, is_app_password, edit->label);
+        g_ptr_array_add(principal->secrets, g_strdup(edit->stored));
+        return SD_OK;
+    }
+    if (!edit->keep_others)
+        remove_secrets(principal->secrets, is_main_password, NULL);
+    g_ptr_array_insert(principal->secrets, 0, g_strdup(edit->stored));
+    g_ptr_array_set_size(principal->auth_passwords, 0);
+    for (guint i = 0; i < edit->auth_passwords->len; i++)
+        g_ptr_array_add(principal->auth_passwords,
+                        g_strdup(g_ptr_array_index(edit->auth_passwords, i)));
+    return SD_OK;
+}
+
+/* An app password's label: printable, no '$' (it ends the label). */
+static bool
+is_valid_label(const char *label)
+{
+    size_t len = strlen(label);
+    if (len == 0 || len > 64 || !g_utf8_validate(label, (gssize)len, NULL))
+        return false;
+    for (const char *p = label; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '$')
+            return false;
+    return true;
+}
+
+/* The SCRAM-SHA-1 and SCRAM-SHA-256 credentials of PASSWORD. */
+static GPtrArray *
+make_scram(sd_directory *directory, const char *password, GError **error)
+{
+    static const char *const mechanisms[] = { "SCRAM-SHA-1",
+                                              "SCRAM-SHA-256" };
+    GPtrArray *out = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)sd_secret_free);
+    for (size_t i = 0; i < G_N_ELEMENTS(mechanisms); i++) {
+        char *value = sd_secret_scram_make(directory->secret_policy,
+                                           mechanisms[i], password, error);
+        if (value == NULL) {
+            g_ptr_array_unref(out);
+            return NULL;
+        }
+        g_ptr_array_add(out, value);
+    }
+    return out;
+}
+
+sd_result
+sd_directory_set_password(sd_directory *directory, const char *name,
+                          const char *password, const char *scheme,
+                          const char *label, bool keep_others,
+                          GError **error)
+{
+    sd_result result = require_writable(directory, error);
+    if (result != SD_OK)
+        return result;
+    size_t len = password != NULL ? strlen(password) : 0;
+    if (len == 0 || len > SD_PASSWORD_MAX
+        || !g_utf8_validate(password, (gssize)len, NULL))
+        return sd_fail(error, SD_ERROR, "directory '%s': the new password "
+                       "is empty, longer than %d bytes or not UTF-8",
+                       directory->name, SD_PASSWORD_MAX);
+    if (label != NULL && !is_valid_label(label))
+        return sd_fail(error, SD_ERROR, "directory '%s': app password "
+                       "label '%s' must be 1 to 64 printable characters "
+                       "without spaces or '$'", directory->name, label);
+    char *hash = sd_secret_hash(directory->secret_policy, scheme, password,
+                                error);
+    if (hash == NULL)
+        return SD_ERROR;
+    password_edit edit = {
+        .directory = directory, .label = label, .keep_others = keep_others,
+    };
+    if (label != NULL) {
+        edit.stored = g_strdup_printf("$app$%s$%s", label, hash);
+    } else {
+        edit.stored = g_strdup(hash);
+        edit.auth_passwords = make_scram(directory, password, error);
+    }
+    sd_secret_free(hash);
+    if (label == NULL && edit.auth_passwords == NULL)
+        result = SD_ERROR;
+    else
+        result = update(directory, name, edit_password, &edit, error);
+    sd_secret_free(edit.stored);
+    if (edit.auth_passwords != NULL)
+        g_ptr_array_unref(edit.auth_passwords);
+    if (result == SD_OK)
+        sd_directory_cache_flush_name(directory, name);
+    return result;
+}
+
+static sd_result
+edit_remove_secret(void *context, sd_principal *principal, GError **error)
+{
+    password_edit *edit = context;
+    if (remove_secrets(principal->secrets, is_app_password,
+                       edit->remove_label) == 0)
+        return sd_fail(error, SD_NOTFOUND, "directory '%s': principal %s "
+                       "has no app password labelled '%s'",
+                       edit->directory->name, principal->name,
+                       edit->remove_label);
+    return SD_OK;
+}
+
+sd_result
+sd_directory_remove_secret(sd_directory *directory, const char *name,
+                           const char *label, GError **error)
+{
+    if (label == NULL || !is_valid_label(label))
+        return sd_fail(error, SD_NOTFOUND, "directory '%s': '%s' is not an "
+                       "app password label", directory->name,
+                       label != NULL ? label : "");
+    password_edit edit = { .directory = directory, .remove_label = label };
+    sd_result result = update(directory, name, edit_remove_secret, &edit,
+                              error);
+    if (result == SD_OK)
+        sd_directory_cache_flush_name(directory, name);
+    return result;
+}
+
+/* ---- groups, addresses, lists ------------------------------------- */
+
+typedef struct list_edit {
+    sd_directory *directory;
+    const char *value;      /* a group name or a normalized address */
+    const char *what;       /* for messages: "group", "address", "list" */
+    bool add;
+    GPtrArray *(*field)(sd_principal *principal);
+} list_edit;
+
+static GPtrArray *
+field_member_of(sd_principal *p)
+{
+    return p->member_of;
+}
+
+static GPtrArray *
+field_emails(sd_principal *p)
+{
+    return p->emails;
+}
+
+static GPtrArray *
+field_lists(sd_principal *p)
+{
+    return p->lists;
+}
+
+static sd_result
+edit_list(void *context, sd_principal *principal, GError **error)
+{
+    list_edit *edit = context;
+    GPtrArray *values = edit->field(principal);
+    bool present = sd_string_list_contains(values, edit->value);
+    if (edit->add) {
+        if (!present)
+            g_ptr_array_add(values, g_strdup(edit->value));
+        return SD_OK;
+    }
+    if (!present)
+        return sd_fail(error, SD_NOTFOUND, "directory '%s': principal %s "
+                       "has no %s %s", edit->directory->name,
+                       principal->name, edit->what, edit->value);
+    for (guint i = values->len; i-- > 0;) {
+        GPtrArray one = { .pdata = &values->pdata[i], .len = 1 };
+        if (sd_string_list_contains(&one, edit->value))
+            g_ptr_array_remove_index(values, i);
+    }
+    return SD_OK;
+}
+
+static sd_result
+change_list(sd_directory *directory, const char *name, list_edit *edit,
+            GError **error)
+{
+    return update(directory, name, edit_list, edit, error);
+}
+
+sd_result
+sd_directory_add_member(sd_directory *directory, const char *group,
+                        const char *member, GError **error)
+{
+    sd_result result = require_writable(directory, error);
+    if (result != SD_OK)
+        return result;
+    if (group == NULL || !is_valid_name(group))
+        return not_found(directory, group != NULL ? group : "", error);
+    sd_principal *found = NULL;
+    result = fetch_principal(directory, group, &found, error);
+    if (result == SD_OK && found->type != SD_PRINCIPAL_GROUP)
+        result = sd_fail(error, SD_ERROR, "directory '%s': principal %s is "
+                         "of type %s, not a group", directory->name,
+                         found->name, sd_principal_type_name(found->type));
+    else if (result == SD_OK && member != NULL
+             && sd_string_list_contains(
+                 &(GPtrArray){ .pdata = (gpointer *)&member, .len = 1 },
+                 found->name))
+        result = sd_fail(error, SD_ERROR, "directory '%s': group %s cannot "
+                         "be a member of itself", directory->name,
+                         found->name);
+    if (result == SD_OK) {
+        list_edit edit = { directory, found->name, "group", true,
+                           field_member_of };
+        result = change_list(directory, member, &edit, error);
+    }
+    sd_principal_free(found);
+    if (result == SD_OK)
+        flush_resolved(directory);
+    return result;
+}
+
+sd_result
+sd_directory_remove_member(sd_directory *directory, const char *group,
+                           const char *member, GError **error)
+{
+    if (group == NULL || !is_valid_name(group))
+        return not_found(directory, group != NULL ? group : "", error);
+    list_edit edit = { directory, group, "group", false, field_member_of };
+    sd_result result = change_list(directory, member, &edit, error);
+    if (result == SD_OK)
+        flush_resolved(directory);
+    return result;
+}
+
+/* Normalizes ADDRESS for a write; SD_ERROR naming it when it is none. */
+static char *
+write_address(sd_directory *directory, const char *address, GError **error)
+{
+    GError *cause = NULL;
+    char *normalized = address != NULL ? sd_address_normalize(address,
+                                                              &cause)
+                                       : NULL;
+    if (normalized == NULL) {
+        sd_fail(error, SD_ERROR, "directory '%s': '%s' is not an address: "
+                "%s", directory->name, address != NULL ? address : "",
+                cause != NULL ? cause->message : "none given");
+        g_clear_error(&cause);
+    }
+    return normalized;
+}
+
+static sd_result
+change_address(sd_directory *directory, const char *name,
+               const char *address, const char *what, bool add,
+               GPtrArray *(*field)(sd_principal *), GError **error)
+{
+    sd_result result = require_writable(directory, error);
+    if (result != SD_OK)
+        return result;
+    char *normalized = write_address(directory, address, error);
+    if (normalized == NULL)
+        return SD_ERROR;
+    list_edit edit = { directory, normalized, what, add, field };
+    result = change_list(directory, name, &edit, error);
+    if (result == SD_OK) {
+        flush_resolved(directory);
+        GPtrArray one = { .pdata = (gpointer *)&normalized, .len = 1 };
+        flush_domains_of(directory, &one);
+    }
+    g_free(normalized);
+    return result;
+}
+
+sd_result
+sd_directory_add_email(sd_directory *directory, const char *name,
+                       const char *address, GError **error)
+{
+    return change_address(directory, name, address, "address", true,
+                          field_emails, error);
+}
+
+sd_result
+sd_directory_remove_email(sd_directory *directory, const char *name,
+                          const char *address, GError **error)
+{
+    return change_address(directory, name, address, "address", false,
+                          field_emails, error);
+}
+
+sd_result
+sd_directory_add_list_member(sd_directory *directory, const char *address,
+                             const char *member, GError **error)
+{
+    return change_address(directory, member, address, "list", true,
+                          field_lists, error);
+}
+
+sd_result
+sd_directory_remove_list_member(sd_directory *directory, const char *address,
+                                const char *member, GError **error)
+{
+    return change_address(directory, member, address, "list", false,
+                          field_lists, error);
+}
+
+/* ---- domains ------------------------------------------------------ */
+
+static sd_result
+change_domain(sd_directory *directory, const char *domain, bool add,
+              GError **error)
+{
+    sd_result result = require_writable(directory, error);
+    if (result != SD_OK)
+        return result;
+    GError *cause = NULL;
+    char *normalized = domain != NULL ? sd_domain_normalize(domain, &cause)
+                                      : NULL;
+    if (normalized == NULL) {
+        result = sd_fail(error, SD_ERROR, "directory '%s': '%s' is not a "
+                         "domain: %s", directory->name,
+                         domain != NULL ? domain : "",
+                         cause != NULL ? cause->message : "none given");
+        g_clear_error(&cause);
+        return result;
+    }
+    result = directory->ops->store_domain(directory->state, normalized, add,
+                                          error);
+    if (result == SD_OK)
+        sd_directory_cache_flush(directory, SD_CACHE_DOMAIN, normalized);
+    g_free(normalized);
+    return result;
+}
+
+sd_result
+sd_directory_add_domain(sd_directory *directory, const char *domain,
+                        GError **error)
+{
+    return change_domain(directory, domain, true, error);
+}
+
+sd_result
+sd_directory_remove_domain(sd_directory *directory, const char *domain,
+                           GError **error)
+{
+    return change_domain(directory, domain, false, error);
+}
+
+/* ---- enumeration -------------------------------------------------- */
+
+sd_result
+sd_directory_list_domains(sd_directory *directory, GPtrArray **domains,
+                          GError **error)
+{
+    if (directory->ops->list_domains == NULL)
+        return sd_fail(error, SD_ERROR, "directory '%s' (type %s) cannot "
+                       "enumerate its domains", directory->name,
+                       directory->ops->type);
+    GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
+    sd_result result = directory->ops->list_domains(directory->state, found,
+                                                    error);
+    if (result != SD_OK) {
+        g_ptr_array_unref(found);
+        return result;
+    }
+    *domains = found;
+    return SD_OK;
+}
+
+sd_result
+sd_directory_list_principals(sd_directory *directory, GPtrArray **principals,
+                             GError **error)
+{
+    if (directory->ops->list_principals == NULL)
+        return sd_fail(error, SD_ERROR, "directory '%s' (type %s) cannot "
+                       "enumerate its principals", directory->name,
+                       directory->ops->type);
+    GPtrArray *found = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)sd_principal_free);
+    sd_result result = directory->ops->list_principals(directory->state,
+                                                       found, error);
+    if (result != SD_OK) {
+        g_ptr_array_unref(found);
+        return result;
+    }
+    *principals = found;
+    return SD_OK;
+}
+
+/* ---- options.rehash ----------------------------------------------- */
+
+typedef struct rehash_edit {
+    const char *old_secret;     /* as stored when the login matched it */
+    const char *new_secret;
+    GPtrArray *auth_passwords;  /* set when the principal had none */
+} rehash_edit;
+
+static sd_result
+edit_rehash(void *context, sd_principal *principal, GError **error)
+{
+    (void)error;
+    rehash_edit *edit = context;
+    for (guint i = 0; i < principal->secrets->len; i++) {
+        char **slot = (char **)&principal->secrets->pdata[i];
+        if (strcmp(*slot, edit->old_secret) == 0) {
+            sd_secret_free(*slot);
+            *slot = g_strdup(edit->new_secret);
+            if (edit->auth_passwords != NULL
+                && principal->auth_passwords->len == 0)
+                for (guint k = 0; k < edit->auth_passwords->len; k++)
+                    g_ptr_array_add(principal->auth_passwords,
+                                    g_strdup(g_ptr_array_index(
+                                        edit->auth_passwords, k)));
+            return SD_OK;
+        }
+    }
+    /* Changed since the login read it: nothing to upgrade any more. */
+    return SD_OK;
+}
+
+/*
+ * After a login matched secret INDEX of PRINCIPAL with PASSWORD: when
+ * options.rehash is on and that secret is weaker than the policy's
+ * default (sd_secret_is_weaker), replaces it with a fresh hash (an app
+ * password keeps its label) in a transaction of its own that does not
+ * wait for a busy store.  Never fails the login: problems are logged.
+ */
+static void
+rehash_after_login(sd_directory *directory, const sd_principal *principal,
+                   guint index, const char *password)
+{
+    if (!directory->rehash || index >= principal->secrets->len)
+        return;
+    const char *stored = g_ptr_array_index(principal->secrets, index);
+    if (!sd_secret_is_weaker(directory->secret_policy, stored))
+        return;
+    GError *error = NULL;
+    char *hash = sd_secret_hash(directory->secret_policy, NULL, password,
+                                &error);
+    rehash_edit edit = { .old_secret = stored };
+    char *label = NULL;
+    if (hash != NULL && is_app_password(stored, NULL)) {
+        const char *start = stored + strlen("$app$");
+        label = g_strndup(start, (gsize)(strchr(start, '$') - start));
+        edit.new_secret = g_strdup_printf("$app$%s$%s", label, hash);
+    } else if (hash != NULL) {
+        edit.new_secret = g_strdup(hash);
+        if (principal->auth_passwords->len == 0)
+            edit.auth_passwords = make_scram(directory, password, NULL);
+    }
+    sd_result result = hash != NULL
+        ? directory->ops->store_update(directory->state, principal->name,
+                                       edit_rehash, &edit, true, &error)
+        : SD_ERROR;
+    if (result == SD_OK)
+        sd_log(SD_LOG_INFO, "directory '%s': principal '%s': secret #%u "
+               "(%s) rehashed as %s", directory->name, principal->name,
+               index + 1, sd_secret_scheme_name(stored),
+               sd_secret_policy_default_scheme(directory->secret_policy));
+    else
+        sd_log(result == SD_TEMPFAIL ? SD_LOG_DEBUG : SD_LOG_WARNING,
+               "directory '%s': principal '%s': rehash of secret #%u "
+               "skipped: %s", directory->name, principal->name, index + 1,
+               error != NULL ? error->message : "failed");
+    g_clear_error(&error);
+    g_free(label);
+    sd_secret_free(hash);
+    sd_secret_free((char *)edit.new_secret);
+    if (edit.auth_passwords != NULL)
+        g_ptr_array_unref(edit.auth_passwords);
 }

@@ -161,6 +161,94 @@ uint64_t sd_directory_cache_flush_name(sd_directory *directory,
 uint64_t sd_directory_cache_flush(sd_directory *directory,
                                   sd_cache_kind kind, const char *name);
 
+/* ------------------------------------------------------------------ */
+/* Writes (the internal directory; see README "Internal directory")    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every write is one SQLite transaction, atomic and durable.  Results:
+ * SD_OK; SD_TEMPFAIL when the store stays locked past its busy timeout;
+ * SD_NOTFOUND when a named principal (or label, address, domain) does
+ * not exist; SD_ERROR naming the conflict (e.g. "address
+ * bob@example.org already belongs to principal robert") or the invalid
+ * value, or "directory X (type sql) is read-only".  After success the
+ * writing process flushes the cache entries the write touched; other
+ * processes see the change when their own entries expire.
+ */
+bool sd_directory_is_writable(const sd_directory *directory);
+
+typedef enum sd_store_mode {
+    SD_STORE_CREATE,   /* the name must not exist yet */
+    SD_STORE_REPLACE,  /* the name must exist; every field is replaced */
+    SD_STORE_UPSERT,   /* create or replace */
+} sd_store_mode;
+
+/* Stores PRINCIPAL as given: type, description, secrets verbatim (any
+ * scheme sd_secret verifies; import keeps hashes unchanged),
+ * auth_passwords, emails (primary first), lists, member_of, quota. */
+sd_result sd_directory_store_principal(sd_directory *directory,
+                                       const sd_principal *principal,
+                                       sd_store_mode mode, GError **error);
+/* The same for many principals in ONE transaction (import batches); on
+ * failure nothing of the batch is written and *ERROR names the
+ * principal. */
+sd_result sd_directory_store_principals(sd_directory *directory,
+                                        GPtrArray *principals,
+                                        sd_store_mode mode, GError **error);
+sd_result sd_directory_delete_principal(sd_directory *directory,
+                                        const char *name, GError **error);
+
+/*
+ * Hashes PASSWORD with SCHEME (NULL: the [secret] default-scheme) and
+ * stores it.  LABEL NULL: the principal's main password; it replaces the
+ * other unlabelled secrets unless KEEP_OTHERS, and also replaces the
+ * SCRAM-SHA-1 and SCRAM-SHA-256 auth_passwords (iterations from
+ * [secret.scram], salt from the CSPRNG).  LABEL set: an app password
+ * "$app$LABEL$hash", replacing one with the same label.  The copies of
+ * the password this makes are wiped.
+ */
+sd_result sd_directory_set_password(sd_directory *directory, const char *name,
+                                    const char *password, const char *scheme,
+                                    const char *label, bool keep_others,
+                                    GError **error);
+/* Removes the app password LABEL (SD_NOTFOUND if there is none). */
+sd_result sd_directory_remove_secret(sd_directory *directory,
+                                     const char *name, const char *label,
+                                     GError **error);
+
+sd_result sd_directory_add_member(sd_directory *directory, const char *group,
+                                  const char *member, GError **error);
+sd_result sd_directory_remove_member(sd_directory *directory,
+                                     const char *group, const char *member,
+                                     GError **error);
+sd_result sd_directory_add_email(sd_directory *directory, const char *name,
+                                 const char *address, GError **error);
+sd_result sd_directory_remove_email(sd_directory *directory, const char *name,
+                                    const char *address, GError **error);
+/* Mailing lists: MEMBER (a principal name) receives mail for list
+ * ADDRESS. */
+sd_result sd_directory_add_list_member(sd_directory *directory,
+                                       const char *address,
+                                       const char *member, GError **error);
+sd_result sd_directory_remove_list_member(sd_directory *directory,
+                                          const char *address,
+                                          const char *member,
+                                          GError **error);
+sd_result sd_directory_add_domain(sd_directory *directory, const char *domain,
+                                  GError **error);
+sd_result sd_directory_remove_domain(sd_directory *directory,
+                                     const char *domain, GError **error);
+
+/* Reads (on types whose driver can enumerate; SD_ERROR "cannot
+ * enumerate" otherwise).  Sorted by domain / name. */
+sd_result sd_directory_list_domains(sd_directory *directory,
+                                    GPtrArray **domains, GError **error);
+/* Every principal as stored (uncached, with secrets and auth_passwords),
+ * unresolved; for "principal list" and "export". */
+sd_result sd_directory_list_principals(sd_directory *directory,
+                                       GPtrArray **principals,
+                                       GError **error);
+
 G_END_DECLS
 
 #endif

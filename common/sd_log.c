@@ -13,6 +13,8 @@ static GMutex log_lock;
 static sd_log_sink log_sink;
 static void *log_user_data;
 static gint log_level = SD_LOG_NOTICE;
+static _Thread_local sd_log_sink thread_sink;
+static _Thread_local void *thread_user_data;
 
 static const char *const level_names[] = {
     "error", "warning", "notice", "info", "debug",
@@ -25,6 +27,13 @@ sd_log_set_sink(sd_log_sink sink, void *user_data)
     log_sink = sink;
     log_user_data = user_data;
     g_mutex_unlock(&log_lock);
+}
+
+void
+sd_log_set_thread_sink(sd_log_sink sink, void *user_data)
+{
+    thread_sink = sink;
+    thread_user_data = user_data;
 }
 
 void
@@ -70,6 +79,11 @@ sd_log(sd_log_level level, const char *format, ...)
     char *message = g_strdup_vprintf(format, ap);
     va_end(ap);
 
+    if (thread_sink != NULL) {
+        thread_sink(level, message, thread_user_data);
+        g_free(message);
+        return;
+    }
     g_mutex_lock(&log_lock);
     if (log_sink != NULL) {
         log_sink(level, message, log_user_data);

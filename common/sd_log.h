@@ -30,6 +30,14 @@ typedef void (*sd_log_sink)(sd_log_level level, const char *message,
 /* Sends messages to SINK; NULL restores the default (standard error). */
 void sd_log_set_sink(sd_log_sink sink, void *user_data);
 
+/*
+ * Sends the messages of the calling thread to SINK instead (NULL: back
+ * to the process's sink).  The SASL plugins set it around the work they
+ * do for one connection, so messages reach that connection's log
+ * callback.
+ */
+void sd_log_set_thread_sink(sd_log_sink sink, void *user_data);
+
 /* Messages less important than LEVEL are dropped (default: notice). */
 void sd_log_set_level(sd_log_level level);
 sd_log_level sd_log_get_level(void);

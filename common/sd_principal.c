@@ -33,6 +33,8 @@ sd_principal_new(const char *name, sd_principal_type type)
     principal->type = type;
     principal->secrets = g_ptr_array_new_with_free_func(
         (GDestroyNotify)sd_secret_free);
+    principal->auth_passwords = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)sd_secret_free);
     principal->emails = string_array_new();
     principal->lists = string_array_new();
     principal->member_of = string_array_new();
@@ -49,6 +51,8 @@ sd_principal_copy(const sd_principal *from)
     to->description = g_strdup(from->description);
     to->secrets = string_array_copy(from->secrets,
                                     (GDestroyNotify)sd_secret_free);
+    to->auth_passwords = string_array_copy(from->auth_passwords,
+                                           (GDestroyNotify)sd_secret_free);
     to->emails = string_array_copy(from->emails, g_free);
     to->lists = string_array_copy(from->lists, g_free);
     to->member_of = string_array_copy(from->member_of, g_free);
@@ -68,6 +72,7 @@ sd_principal_free(sd_principal *principal)
     g_free(principal->name);
     g_free(principal->description);
     g_ptr_array_unref(principal->secrets);
+    g_ptr_array_unref(principal->auth_passwords);
     g_ptr_array_unref(principal->emails);
     g_ptr_array_unref(principal->lists);
     g_ptr_array_unref(principal->member_of);
@@ -250,10 +255,14 @@ sd_principal_to_json(const sd_principal *principal, bool with_secrets,
                                principal->superuser ? "true" : "false",
                                principal->effective_quota);
     }
-    if (with_secrets)
+    if (with_secrets) {
         append_string_array(out, "secrets", principal->secrets);
-    else
-        g_string_append_printf(out, ",\"secrets\":%u", principal->secrets->len);
+        append_string_array(out, "auth_passwords", principal->auth_passwords);
+    } else {
+        g_string_append_printf(out, ",\"secrets\":%u,\"auth_passwords\":%u",
+                               principal->secrets->len,
+                               principal->auth_passwords->len);
+    }
     g_string_append_c(out, '}');
 }
 

@@ -30,7 +30,13 @@ typedef struct sd_principal {
     char *name;
     sd_principal_type type;
     char *description;      /* NULL when none */
-    GPtrArray *secrets;     /* char*; any one may authenticate */
+    GPtrArray *secrets;     /* char*; any one may authenticate; an app
+                             * password is "$app$LABEL$STORED" */
+    /* char*; SCRAM credentials in the RFC 5803 authPassword form
+     * "SCRAM-SHA-256$ITER:SALT$STOREDKEY:SERVERKEY" (base64), for the
+     * auxprop's authPassword; secret-like (wiped, never cached), never
+     * used to verify a plain password. */
+    GPtrArray *auth_passwords;
     GPtrArray *emails;      /* char*; the primary address first */
     GPtrArray *lists;       /* char*; list addresses it receives */
     GPtrArray *member_of;   /* char*; the groups it names directly */
@@ -84,14 +90,15 @@ sd_result sd_principal_resolve(sd_principal *principal,
                                GError **error);
 
 /*
- * Appends PRINCIPAL as a JSON object to OUT; secrets appear only when
- * WITH_SECRETS is true, otherwise just their number.
+ * Appends PRINCIPAL as a JSON object to OUT; secrets and auth_passwords
+ * appear only when WITH_SECRETS is true, otherwise just their number.
  */
 void sd_principal_to_json(const sd_principal *principal, bool with_secrets,
                           GString *out);
 
 /*
- * Packs everything about PRINCIPAL except its secrets into one flat
+ * Packs everything about PRINCIPAL except its secrets and auth_passwords
+ * into one flat
  * buffer (free it with g_free), for stores that keep principals as
  * bytes in this process, such as the cache.  *LEN receives its size.
  */

@@ -925,7 +925,7 @@ sd_secret_is_one_time(const GPtrArray *secrets)
 static bool
 verify_with_totp(const sd_secret_policy *policy, any_state *state,
                  const GPtrArray *secrets, const char *password,
-                 bool *needs_code)
+                 bool *needs_code, guint *base_index)
 {
     const char *dollar = strrchr(password, '$');
     bool split = dollar != NULL && dollar != password && dollar[1] != '\0';
@@ -941,9 +941,12 @@ verify_with_totp(const sd_secret_policy *policy, any_state *state,
                 code_ok = verify_one(policy, state, i, stored, dollar + 1)
                     == SD_OK;
         } else if (split) {
-            if (!base_ok)
+            if (!base_ok) {
                 base_ok = verify_one(policy, state, i, stored, base)
                     == SD_OK;
+                if (base_ok)
+                    *base_index = i;
+            }
         } else if (!*needs_code) {
             *needs_code = verify_one(policy, state, i, stored, password)
                 == SD_OK;
@@ -957,6 +960,16 @@ sd_result
 sd_secret_verify_any(const sd_secret_policy *policy, const GPtrArray *secrets,
                      const char *password, const char *directory,
                      const char *name, GError **error)
+{
+    return sd_secret_verify_any_matched(policy, secrets, password, directory,
+                                        name, NULL, error);
+}
+
+sd_result
+sd_secret_verify_any_matched(const sd_secret_policy *policy,
+                             const GPtrArray *secrets, const char *password,
+                             const char *directory, const char *name,
+                             guint *matched_index, GError **error)
 {
     if (secrets->len == 0) {
         sd_secret_verify_dummy(policy, password);
@@ -972,24 +985,31 @@ sd_secret_verify_any(const sd_secret_policy *policy, const GPtrArray *secrets,
     }
     any_state state = { directory, name, 0, NULL };
     bool matched = false, needs_code = false;
+    guint index = 0;
     /* App passwords first: they log in whether or not TOTP is on. */
     for (guint i = 0; i < secrets->len && !matched; i++) {
         const char *stored = g_ptr_array_index(secrets, i);
         if (g_str_has_prefix(stored, "$app$"))
             matched = verify_one(policy, &state, i, stored, password)
                 == SD_OK;
+        if (matched)
+            index = i;
     }
     if (!matched && has_secret_prefix(secrets, "otpauth://")) {
         matched = verify_with_totp(policy, &state, secrets, password,
-                                   &needs_code);
+                                   &needs_code, &index);
     } else {
         for (guint i = 0; i < secrets->len && !matched; i++) {
             const char *stored = g_ptr_array_index(secrets, i);
             if (!g_str_has_prefix(stored, "$app$"))
                 matched = verify_one(policy, &state, i, stored, password)
                     == SD_OK;
+            if (matched)
+                index = i;
         }
     }
+    if (matched && matched_index != NULL)
+        *matched_index = index;
     sd_result result;
     if (matched)
         result = SD_OK;

@@ -91,6 +91,17 @@ sd_result sd_secret_verify_any(const sd_secret_policy *policy,
                                const GPtrArray *secrets,
                                const char *password, const char *directory,
                                const char *name, GError **error);
+/*
+ * The same, also telling which secret matched: *MATCHED (when MATCHED
+ * is not NULL) is set on SD_OK to the index in SECRETS of the secret
+ * the password (without its TOTP code) matched.
+ */
+sd_result sd_secret_verify_any_matched(const sd_secret_policy *policy,
+                                       const GPtrArray *secrets,
+                                       const char *password,
+                                       const char *directory,
+                                       const char *name, guint *matched,
+                                       GError **error);
 
 /*
  * True when SECRETS hold a time-based one-time password: a login to such
@@ -129,6 +140,34 @@ const char *sd_secret_scheme_name(const char *stored);
 
 /* Lists the schemes sd_secret_verify() understands, one line each. */
 const char *const *sd_secret_scheme_names(void);
+
+/*
+ * SCRAM credentials (RFC 5802) as RFC 5803 authPassword values,
+ * "MECHANISM$ITERATIONS:SALT$STOREDKEY:SERVERKEY" (base64), for
+ * MECHANISM "SCRAM-SHA-1" or "SCRAM-SHA-256": a new one for PASSWORD
+ * (salt from the CSPRNG, iterations from [secret.scram] iterations;
+ * free with sd_secret_free), a check that VALUE is well formed, and a
+ * verification of PASSWORD against VALUE (SD_OK, SD_MISMATCH, SD_ERROR).
+ */
+char *sd_secret_scram_make(const sd_secret_policy *policy,
+                           const char *mechanism, const char *password,
+                           GError **error);
+sd_result sd_secret_scram_check(const char *value, GError **error);
+sd_result sd_secret_scram_verify(const sd_secret_policy *policy,
+                                 const char *value, const char *password,
+                                 GError **error);
+
+/*
+ * Is STORED weaker than what POLICY makes, so that a login should
+ * replace it (options.rehash)?  The rule: a secret of any scheme other
+ * than the policy's default-scheme is weaker (plaintext, {SSHA}, $1$,
+ * sha512-crypt when the default is argon2id...); one of the default
+ * scheme is weaker when its cost is below the policy's parameters
+ * (argon2id memory or time, bcrypt cost, sha512-crypt rounds, PBKDF2
+ * rounds).  An app password is judged by the secret it wraps; markers
+ * ($disabled$, TOTP keys) and unknown schemes never are.
+ */
+bool sd_secret_is_weaker(const sd_secret_policy *policy, const char *stored);
 
 /* Overwrites LEN bytes at P in a way the compiler cannot drop. */
 void sd_memwipe(void *p, size_t len);

@@ -40,6 +40,7 @@ typedef struct sd_secret_params {
     uint64_t pbkdf2_sha256_rounds;
     uint64_t pbkdf2_sha512_rounds;
     uint64_t salt_length;           /* bytes, for PBKDF2, argon2, SSHA512 */
+    uint64_t scram_iterations;      /* SCRAM credentials (authPassword) */
 } sd_secret_params;
 
 struct sd_secret_policy {

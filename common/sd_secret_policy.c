@@ -11,7 +11,8 @@
  * Defaults.  Generation: argon2id with OWASP's parameters (19 MiB, two
  * passes, one lane), bcrypt cost 12, yescrypt cost 5, sha512-crypt 5000
  * rounds (libxcrypt's default), PBKDF2-SHA256 600000 and PBKDF2-SHA512
- * 210000 rounds (OWASP), 16-byte salts.  Limits: argon2 256 MiB, 16
+ * 210000 rounds (OWASP), 16-byte salts, SCRAM credentials 4096
+ * iterations (RFC 7677's minimum, what SCRAM clients expect).  Limits: argon2 256 MiB, 16
  * passes, 16 lanes; bcrypt cost 16; PBKDF2 5000000 rounds; scrypt 256
  * MiB; sha-crypt 10000000 rounds.  These accept the defaults of every
  * common tool and the recommendations of RFC 9106 and OWASP.
@@ -48,6 +49,7 @@ static const sd_secret_policy builtin = {
         .pbkdf2_sha256_rounds = 600000,
         .pbkdf2_sha512_rounds = 210000,
         .salt_length = 16,
+        .scram_iterations = 4096,
     },
     .dummy = 0,
 };
@@ -75,6 +77,7 @@ static const param_def param_defs[] = {
     { "pbkdf2-sha512", "rounds", P(pbkdf2_sha512_rounds), 1000, INT32_MAX,
       false },
     { NULL, "salt-length", P(salt_length), 8, 64, false },
+    { "scram", "iterations", P(scram_iterations), 4096, INT32_MAX, false },
 };
 #undef P
 
@@ -195,6 +198,7 @@ params_over_limits(const sd_secret_policy *policy)
           l->pbkdf2_rounds },
         { "pbkdf2-sha512 rounds", p->pbkdf2_sha512_rounds,
           l->pbkdf2_rounds },
+        { "scram iterations", p->scram_iterations, l->pbkdf2_rounds },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(checks); i++)
         if (checks[i].value > checks[i].limit)

@@ -55,4 +55,6 @@ include tests/toml.mk
 include tests/sql.mk
 include tests/cache.mk
 include tests/secret.mk
+include tests/sasl.mk
+include tests/internal.mk
 include tests/integration/sasl-daemons.mk

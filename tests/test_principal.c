@@ -255,10 +255,11 @@ START_TEST(test_json)
     ck_assert_str_eq(out->str,
         "{\"name\":\"q\\\"uote\",\"type\":\"individual\",\"description\":"
         "null,\"emails\":[\"q@example.org\"],\"lists\":[],\"member_of\":[],"
-        "\"quota\":5,\"secrets\":1}");
+        "\"quota\":5,\"secrets\":1,\"auth_passwords\":0}");
     g_string_truncate(out, 0);
     sd_principal_to_json(p, true, out);
     ck_assert_ptr_nonnull(strstr(out->str, "\"secrets\":[\"{PLAIN}hunter2\"]"));
+    ck_assert_ptr_nonnull(strstr(out->str, "\"auth_passwords\":[]"));
     g_string_free(out, TRUE);
     sd_principal_free(p);
 }

@@ -1,0 +1,1385 @@
+/*
+ * backend_internal.c - the "internal" directory: an SQLite database that
+ * sasldir itself manages (the embedded default; README "Internal
+ * directory").
+ *
+ * Offers: the sd_backend_internal driver, with every read op and the
+ * write ops (store_*) of sd_backend.h.  Configuration:
+ *
+ *   store = "/absolute/path.db"            the database file, or
+ *   store = "<name>"                       a [store."<name>"] section
+ *                                          with type = "sqlite", path
+ *   timeout = "5s"                         the busy timeout
+ *
+ * Storage: one row per principal with a casefolded UNIQUE name key;
+ * secrets, auth_passwords, addresses, list memberships and groups in
+ * child tables keyed by the principal (WITHOUT ROWID, so each lookup is
+ * one B-tree seek per table); addresses are stored normalized (they are
+ * their own case-insensitive key) and UNIQUE; local domains in their own
+ * table, which every address written also adds to.  The schema is
+ * versioned with PRAGMA user_version: MIGRATIONS[i] takes version i to
+ * i + 1, run at open in one transaction; a database newer than this
+ * build knows is refused, naming the file and both versions.
+ *
+ * Durability and concurrency: WAL, so readers never wait for a writer
+ * and a writer waits only for another writer; synchronous = FULL, so a
+ * write that returned success has been fsynced into the WAL and survives
+ * a kill -9 or a power cut (NORMAL would lose the last transactions on a
+ * power cut); foreign keys on.  Every write is BEGIN IMMEDIATE ... COMMIT:
+ * the write lock is taken first and held only for that transaction.  A
+ * lock still held past the busy timeout is SD_TEMPFAIL.
+ *
+ * Threads and processes: a connection is used by one thread at a time;
+ * idle ones are kept in a small list under a mutex, and each thread
+ * takes one (or opens one) per operation, so threads never share a
+ * connection and never wait for each other here.  Fork: SQLite forbids
+ * using a connection in a child process that was opened in the parent;
+ * a pthread_atfork handler closes the idle connections before fork, and
+ * a child that finds a connection from another pid forgets it without
+ * touching it.
+ *
+ * Failure modes: an unreadable or corrupt file, an I/O error or a busy
+ * database is SD_TEMPFAIL; a uniqueness conflict or bad stored data is
+ * SD_ERROR naming the principal; configuration problems are reported as
+ * configuration errors naming the key.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sd_address.h"
+#include "sd_backend.h"
+#include "sd_log.h"
+#include "sd_secret.h"
+
+#define DEFAULT_TIMEOUT_MS 5000u
+/* Idle connections kept per directory; more are closed when released. */
+#define MAX_IDLE 8
+/* Principals are created with this mode (owner only: they hold hashes). */
+#define DATABASE_MODE 0600
+
+/* ------------------------------------------------------------------ */
+/* Schema                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Version 1: the initial layout. */
+static const char schema_v1[] =
+    "CREATE TABLE principals ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " name_key TEXT NOT NULL UNIQUE,"
+    " type INTEGER NOT NULL CHECK (type BETWEEN 0 AND 2),"
+    " description TEXT,"
+    " quota INTEGER NOT NULL DEFAULT 0 CHECK (quota >= 0));"
+    "CREATE TABLE secrets ("
+    " principal INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL,"
+    " secret TEXT NOT NULL,"
+    " PRIMARY KEY (principal, position)) WITHOUT ROWID;"
+    "CREATE TABLE emails ("
+    " address TEXT PRIMARY KEY,"
+    " principal INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX emails_by_principal ON emails(principal, position);"
+    "CREATE TABLE list_members ("
+    " address TEXT NOT NULL,"
+    " principal INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL,"
+    " PRIMARY KEY (address, principal)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX list_members_by_principal"
+    " ON list_members(principal, position);"
+    "CREATE TABLE member_of ("
+    " principal INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL,"
+    " group_name TEXT NOT NULL,"
+    " group_key TEXT NOT NULL,"
+    " PRIMARY KEY (principal, position),"
+    " UNIQUE (principal, group_key)) WITHOUT ROWID;"
+    "CREATE INDEX member_of_by_group ON member_of(group_key);"
+    "CREATE TABLE domains (domain TEXT PRIMARY KEY) WITHOUT ROWID;";
+
+/* Version 2: SCRAM credentials (RFC 5803 authPassword values). */
+static const char schema_v2[] =
+    "CREATE TABLE auth_passwords ("
+    " principal INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (principal, position)) WITHOUT ROWID;";
+
+/* MIGRATIONS[i] takes a database from version i to version i + 1. */
+static const char *const migrations[] = { schema_v1, schema_v2 };
+#define SCHEMA_VERSION ((int)G_N_ELEMENTS(migrations))
+
+int
+sd_internal_schema_version(void)
+{
+    return SCHEMA_VERSION;
+}
+
+const char *
+sd_internal_schema_sql(int version)
+{
+    return version >= 1 && version <= SCHEMA_VERSION
+        ? migrations[version - 1] : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Statements                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef enum stmt_id {
+    ST_BEGIN_READ, ST_BEGIN_WRITE, ST_COMMIT, ST_ROLLBACK,
+    ST_LOOKUP, ST_PARTS, ST_RCPT_EMAIL, ST_RCPT_LIST, ST_DOMAIN,
+    ST_EXPAND, ST_VERIFY,
+    ST_ID_BY_KEY, ST_INSERT_PRINCIPAL, ST_UPDATE_PRINCIPAL,
+    ST_DELETE_PRINCIPAL,
+    ST_DELETE_SECRETS, ST_DELETE_AUTH, ST_DELETE_EMAILS, ST_DELETE_LISTS,
+    ST_DELETE_MEMBER_OF, ST_DELETE_MEMBERSHIPS_OF_GROUP,
+    ST_INSERT_SECRET, ST_INSERT_AUTH, ST_INSERT_EMAIL, ST_INSERT_LIST,
+    ST_INSERT_MEMBER_OF, ST_INSERT_DOMAIN, ST_DELETE_DOMAIN,
+    ST_EMAIL_OWNER, ST_LIST_EXISTS, ST_DOMAIN_USER,
+    ST_ALL_PRINCIPALS, ST_ALL_DOMAINS,
+    ST_COUNT
+} stmt_id;
+
+/* Parts of a principal, in one statement so a lookup is one snapshot:
+ * kind 1 secrets, 2 auth_passwords, 3 emails, 4 lists, 5 member_of. */
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_LOOKUP] = "SELECT id, name, type, description, quota FROM principals"
+                  " WHERE name_key = ?1",
+    [ST_PARTS] = "SELECT 1, position, secret FROM secrets WHERE principal = ?1"
+                 " UNION ALL SELECT 2, position, value FROM auth_passwords"
+                 " WHERE principal = ?1"
+                 " UNION ALL SELECT 3, position, address FROM emails"
+                 " WHERE principal = ?1"
+                 " UNION ALL SELECT 4, position, address FROM list_members"
+                 " WHERE principal = ?1"
+                 " UNION ALL SELECT 5, position, group_name FROM member_of"
+                 " WHERE principal = ?1 ORDER BY 1, 2",
+    [ST_RCPT_EMAIL] = "SELECT p.name FROM emails e JOIN principals p"
+                      " ON p.id = e.principal WHERE e.address = ?1",
+    [ST_RCPT_LIST] = "SELECT 1 FROM list_members WHERE address = ?1 LIMIT 1",
+    [ST_DOMAIN] = "SELECT 1 FROM domains WHERE domain = ?1",
+    [ST_EXPAND] = "SELECT (SELECT e.address FROM emails e"
+                  " WHERE e.principal = l.principal ORDER BY e.position"
+                  " LIMIT 1) FROM list_members l JOIN principals p"
+                  " ON p.id = l.principal WHERE l.address = ?1"
+                  " ORDER BY p.name_key",
+    [ST_VERIFY] = "SELECT address FROM emails WHERE position = 0"
+                  " AND instr(address, ?1) > 0 ORDER BY address",
+    [ST_ID_BY_KEY] = "SELECT id, name FROM principals WHERE name_key = ?1",
+    [ST_INSERT_PRINCIPAL] = "INSERT INTO principals (name, name_key, type,"
+                            " description, quota) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_UPDATE_PRINCIPAL] = "UPDATE principals SET name = ?1, name_key = ?2,"
+                            " type = ?3, description = ?4, quota = ?5"
+                            " WHERE id = ?6",
+    [ST_DELETE_PRINCIPAL] = "DELETE FROM principals WHERE id = ?1",
+    [ST_DELETE_SECRETS] = "DELETE FROM secrets WHERE principal = ?1",
+    [ST_DELETE_AUTH] = "DELETE FROM auth_passwords WHERE principal = ?1",
+    [ST_DELETE_EMAILS] = "DELETE FROM emails WHERE principal = ?1",
+    [ST_DELETE_LISTS] = "DELETE FROM list_members WHERE principal = ?1",
+    [ST_DELETE_MEMBER_OF] = "DELETE FROM member_of WHERE principal = ?1",
+    [ST_DELETE_MEMBERSHIPS_OF_GROUP] = "DELETE FROM member_of"
+                                       " WHERE group_key = ?1",
+    [ST_INSERT_SECRET] = "INSERT INTO secrets (principal, position, secret)"
+                         " VALUES (?1, ?2, ?3)",
+    [ST_INSERT_AUTH] = "INSERT INTO auth_passwords (principal, position,"
+                       " value) VALUES (?1, ?2, ?3)",
+    [ST_INSERT_EMAIL] = "INSERT INTO emails (address, principal, position)"
+                        " VALUES (?3, ?1, ?2)",
+    [ST_INSERT_LIST] = "INSERT INTO list_members (address, principal,"
+                       " position) VALUES (?3, ?1, ?2)",
+    [ST_INSERT_MEMBER_OF] = "INSERT INTO member_of (principal, position,"
+                            " group_name, group_key) VALUES (?1, ?2, ?3, ?4)",
+    [ST_INSERT_DOMAIN] = "INSERT OR IGNORE INTO domains (domain) VALUES (?1)",
+    [ST_DELETE_DOMAIN] = "DELETE FROM domains WHERE domain = ?1",
+    [ST_EMAIL_OWNER] = "SELECT p.id, p.name FROM emails e JOIN principals p"
+                       " ON p.id = e.principal WHERE e.address = ?1",
+    [ST_LIST_EXISTS] = "SELECT 1 FROM list_members WHERE address = ?1"
+                       " LIMIT 1",
+    /* An address of DOMAIN (?1), mailbox or list: the domain is in use. */
+    [ST_DOMAIN_USER] = "SELECT address FROM (SELECT address FROM emails"
+                       " UNION ALL SELECT address FROM list_members)"
+                       " WHERE substr(address, -length(?1) - 1) = '@' || ?1"
+                       " LIMIT 1",
+    [ST_ALL_PRINCIPALS] = "SELECT id, name, type, description, quota"
+                          " FROM principals ORDER BY name_key",
+    [ST_ALL_DOMAINS] = "SELECT domain FROM domains ORDER BY domain",
+};
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct connection {
+    sqlite3 *db;
+    pid_t pid;
+    sqlite3_stmt *stmts[ST_COUNT];
+} connection;
+
+typedef struct internal_directory {
+    char *name;                 /* the directory's */
+    char *path;                 /* the database file */
+    uint64_t timeout_ms;
+    GMutex lock;                /* guards idle and pid */
+    GPtrArray *idle;            /* connection*, opened by pid */
+    pid_t pid;
+} internal_directory;
+
+/* Every open internal directory, for the fork handler. */
+static GMutex all_lock;
+static GPtrArray *all_directories;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+connection_close(connection *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close_v2(c->db);
+    g_free(c);
+}
+
+/* Which SQLite failures are the store's state rather than a fault. */
+static sd_result
+classify(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+        return SD_TEMPFAIL;
+    default:
+        return SD_ERROR;
+    }
+}
+
+static sd_result
+db_fail(internal_directory *d, sqlite3 *db, int rc, GError **error)
+{
+    sd_result result = classify(rc);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return sd_fail(error, result, "directory '%s': database %s is "
+                       "locked by another writer for longer than the "
+                       "timeout (%" G_GUINT64_FORMAT " ms)", d->name, d->path,
+                       d->timeout_ms);
+    return sd_fail(error, result, "directory '%s': database %s: %s",
+                   d->name, d->path,
+                   db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static int
+user_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            *version = sqlite3_column_int(stmt, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/*
+ * Brings the schema of DB to SCHEMA_VERSION in one transaction (the
+ * version is read again under the write lock: another process may have
+ * migrated meanwhile), or refuses a newer one.
+ */
+static sd_result
+migrate(internal_directory *d, sqlite3 *db, GError **error)
+{
+    int version = 0;
+    int rc = user_version(db, &version);
+    if (rc != SQLITE_OK)
+        return db_fail(d, db, rc, error);
+    if (version == SCHEMA_VERSION)
+        return SD_OK;
+    if (version < SCHEMA_VERSION) {
+        rc = exec(db, "BEGIN IMMEDIATE");
+        if (rc != SQLITE_OK)
+            return db_fail(d, db, rc, error);
+        rc = user_version(db, &version);
+        for (int v = version; rc == SQLITE_OK && v < SCHEMA_VERSION; v++) {
+            rc = exec(db, migrations[v]);
+            if (rc == SQLITE_OK)
+                sd_log(SD_LOG_INFO, "directory '%s': database %s upgraded "
+                       "from schema version %d to %d", d->name, d->path, v,
+                       v + 1);
+        }
+        if (rc == SQLITE_OK && version <= SCHEMA_VERSION) {
+            char *set = g_strdup_printf("PRAGMA user_version = %d",
+                                        SCHEMA_VERSION);
+            rc = exec(db, set);
+            g_free(set);
+        }
+        if (rc == SQLITE_OK)
+            rc = exec(db, "COMMIT");
+        if (rc != SQLITE_OK) {
+            sd_result result = db_fail(d, db, rc, error);
+            exec(db, "ROLLBACK");
+            return result;
+        }
+    }
+    if (version > SCHEMA_VERSION)
+        return sd_fail(error, SD_ERROR, "directory '%s': database %s has "
+                       "schema version %d, but this sasldir (%s) knows "
+                       "versions up to %d: it was written by a newer "
+                       "sasldir; use that version (or a backup)", d->name,
+                       d->path, version, PACKAGE_VERSION, SCHEMA_VERSION);
+    return SD_OK;
+}
+
+/*
+ * Creates the database file with DATABASE_MODE when it does not exist,
+ * so it is never briefly readable by others; the directory it is in is
+ * left as it is.
+ */
+static sd_result
+create_file(internal_directory *d, GError **error)
+{
+    int fd = open(d->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  DATABASE_MODE);
+    if (fd < 0 && errno == EEXIST)
+        return SD_OK;
+    if (fd < 0) {
+        int saved = errno;
+        char *dir = g_path_get_dirname(d->path);
+        sd_result result = sd_fail(error, saved == ENOENT ? SD_ERROR
+                                   : SD_TEMPFAIL,
+                                   "directory '%s': cannot create database "
+                                   "%s: %s%s%s", d->name, d->path,
+                                   g_strerror(saved),
+                                   saved == ENOENT ? "; create the directory "
+                                   : "", saved == ENOENT ? dir : "");
+        g_free(dir);
+        return result;
+    }
+    if (fchmod(fd, DATABASE_MODE) != 0)
+        sd_log(SD_LOG_WARNING, "directory '%s': cannot set mode %o on %s: %s",
+               d->name, DATABASE_MODE, d->path, g_strerror(errno));
+    close(fd);
+    sd_log(SD_LOG_NOTICE, "directory '%s': created database %s", d->name,
+           d->path);
+    return SD_OK;
+}
+
+static void
+set_busy_timeout(internal_directory *d, sqlite3 *db)
+{
+    sqlite3_busy_timeout(db, (int)MIN(d->timeout_ms, (uint64_t)INT_MAX));
+}
+
+/* Opens, configures and migrates a new connection. */
+static connection *
+connection_open(internal_directory *d, GError **error)
+{
+    if (create_file(d, error) != SD_OK)
+        return NULL;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(d->path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc == SQLITE_OK) {
+        set_busy_timeout(d, db);
+        sqlite3_extended_result_codes(db, 1);
+        /* WAL persists in the file; asking again costs nothing. */
+        rc = exec(db, "PRAGMA journal_mode = WAL");
+    }
+    if (rc == SQLITE_OK)
+        rc = exec(db, "PRAGMA foreign_keys = ON;"
+                      "PRAGMA synchronous = FULL");
+    if (rc != SQLITE_OK) {
+        db_fail(d, db, rc, error);
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    if (migrate(d, db, error) != SD_OK) {
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    connection *c = g_new0(connection, 1);
+    c->db = db;
+    c->pid = getpid();
+    return c;
+}
+
+/* The idle connections are the parent's: close them before fork, so a
+ * child never inherits an open SQLite connection. */
+static void
+atfork_prepare(void)
+{
+    g_mutex_lock(&all_lock);
+    for (guint i = 0; all_directories != NULL && i < all_directories->len;
+         i++) {
+        internal_directory *d = g_ptr_array_index(all_directories, i);
+        g_mutex_lock(&d->lock);
+        if (d->pid == getpid())
+            g_ptr_array_set_size(d->idle, 0);
+        g_mutex_unlock(&d->lock);
+    }
+}
+
+static void
+atfork_done(void)
+{
+    g_mutex_unlock(&all_lock);
+}
+
+static void
+register_atfork(void)
+{
+    pthread_atfork(atfork_prepare, atfork_done, atfork_done);
+}
+
+/* A connection for this thread's use: an idle one, or a new one. */
+static connection *
+acquire(internal_directory *d, GError **error)
+{
+    connection *c = NULL;
+    pid_t pid = getpid();
+    g_mutex_lock(&d->lock);
+    if (d->pid != pid) {
+        /* A child: the parent's connections are not ours to use or to
+         * close; forget them. */
+        g_ptr_array_set_free_func(d->idle, NULL);
+        g_ptr_array_set_size(d->idle, 0);
+        g_ptr_array_set_free_func(d->idle, (GDestroyNotify)connection_close);
+        d->pid = pid;
+    }
+    if (d->idle->len > 0)
+        c = g_ptr_array_steal_index_fast(d->idle, d->idle->len - 1);
+    g_mutex_unlock(&d->lock);
+    return c != NULL ? c : connection_open(d, error);
+}
+
+/* Gives C back; one in an unknown state (BROKEN) is closed instead. */
+static void
+release(internal_directory *d, connection *c, bool broken)
+{
+    if (c->pid != getpid())
+        return;     /* inherited across fork: leave it alone */
+    if (!broken && sqlite3_get_autocommit(c->db) == 0) {
+        exec(c->db, "ROLLBACK");
+        broken = sqlite3_get_autocommit(c->db) == 0;
+    }
+    g_mutex_lock(&d->lock);
+    if (!broken && d->pid == c->pid && d->idle->len < MAX_IDLE) {
+        g_ptr_array_add(d->idle, c);
+        c = NULL;
+    }
+    g_mutex_unlock(&d->lock);
+    connection_close(c);
+}
+
+/* The prepared statement ID of C, reset and unbound. */
+static sqlite3_stmt *
+stmt(internal_directory *d, connection *c, stmt_id id, GError **error)
+{
+    if (c->stmts[id] == NULL) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
+                                    SQLITE_PREPARE_PERSISTENT, &c->stmts[id],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            db_fail(d, c->db, rc, error);
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(c->stmts[id]);
+        sqlite3_clear_bindings(c->stmts[id]);
+    }
+    return c->stmts[id];
+}
+
+static void
+bind_text(sqlite3_stmt *s, int index, const char *text)
+{
+    if (text == NULL)
+        sqlite3_bind_null(s, index);
+    else
+        sqlite3_bind_text(s, index, text, -1, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows (or ignores them). */
+static sd_result
+run(internal_directory *d, connection *c, sqlite3_stmt *s, GError **error)
+{
+    if (s == NULL)
+        return SD_ERROR;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE;
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(d, c->db, rc, error);
+    return SD_OK;
+}
+
+/* The fixed statements, run by id. */
+static sd_result
+run_id(internal_directory *d, connection *c, stmt_id id, GError **error)
+{
+    return run(d, c, stmt(d, c, id, error), error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                */
+/* ------------------------------------------------------------------ */
+
+/* NAME casefolded, as names are unique and match (the same fold the
+ * generic layer's cache keys use: ASCII names lowercased). */
+static char *
+name_key(const char *name)
+{
+    for (const char *p = name; *p != '\0'; p++)
+        if ((unsigned char)*p >= 0x80)
+            return g_utf8_casefold(name, -1);
+    return g_ascii_strdown(name, -1);
+}
+
+/* The domain of a normalized address ("" for none). */
+static const char *
+address_domain(const char *address)
+{
+    const char *at = strrchr(address, '@');
+    return at != NULL ? at + 1 : "";
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a principal                                                 */
+/* ------------------------------------------------------------------ */
+
+static const char *
+column_text(sqlite3_stmt *s, int column)
+{
+    return (const char *)sqlite3_column_text(s, column);
+}
+
+/* The principal of the current row of S (id, name, type, description,
+ * quota), without its parts. */
+static sd_principal *
+principal_from_row(sqlite3_stmt *s, sqlite3_int64 *id)
+{
+    *id = sqlite3_column_int64(s, 0);
+    int type = sqlite3_column_int(s, 2);
+    sd_principal *p = sd_principal_new(column_text(s, 1),
+                                       type >= SD_PRINCIPAL_INDIVIDUAL
+                                       && type <= SD_PRINCIPAL_ADMIN
+                                       ? (sd_principal_type)type
+                                       : SD_PRINCIPAL_INDIVIDUAL);
+    if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+        p->description = g_strdup(column_text(s, 3));
+    sqlite3_int64 quota = sqlite3_column_int64(s, 4);
+    p->quota = quota > 0 ? (uint64_t)quota : 0;
+    return p;
+}
+
+/* Reads the secrets, addresses, lists and groups of principal ID. */
+static sd_result
+read_parts(internal_directory *d, connection *c, stmt_id id_stmt,
+           sqlite3_int64 id, sd_principal *p, GError **error)
+{
+    sqlite3_stmt *s = stmt(d, c, id_stmt, error);
+    if (s == NULL)
+        return SD_ERROR;
+    sqlite3_bind_int64(s, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *value = column_text(s, 2);
+        GPtrArray *to = NULL;
+        switch (sqlite3_column_int(s, 0)) {
+        case 1: to = p->secrets; break;
+        case 2: to = p->auth_passwords; break;
+        case 3: to = p->emails; break;
+        case 4: to = p->lists; break;
+        case 5: to = p->member_of; break;
+        }
+        if (to != NULL && value != NULL)
+            g_ptr_array_add(to, g_strdup(value));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(d, c->db, rc, error);
+    return SD_OK;
+}
+
+/* NAME's principal as stored, on C (inside a transaction or not). */
+static sd_result
+load_principal(internal_directory *d, connection *c, const char *name,
+               sd_principal **principal, sqlite3_int64 *id_out,
+               GError **error)
+{
+    sqlite3_stmt *s = stmt(d, c, ST_LOOKUP, error);
+    if (s == NULL)
+        return SD_ERROR;
+    char *key = name_key(name);
+    bind_text(s, 1, key);
+    int rc = sqlite3_step(s);
+    sd_result result = SD_NOTFOUND;
+    sd_principal *p = NULL;
+    sqlite3_int64 id = 0;
+    if (rc == SQLITE_ROW) {
+        p = principal_from_row(s, &id);
+        result = SD_OK;
+    } else if (rc != SQLITE_DONE) {
+        result = db_fail(d, c->db, rc, error);
+    }
+    sqlite3_reset(s);
+    g_free(key);
+    if (result == SD_OK)
+        result = read_parts(d, c, ST_PARTS, id, p, error);
+    if (result != SD_OK) {
+        sd_principal_free(p);
+        return result;
+    }
+    *principal = p;
+    if (id_out != NULL)
+        *id_out = id;
+    return SD_OK;
+}
+
+static sd_result
+internal_lookup(void *state, const char *name, sd_principal **principal,
+                GError **error)
+{
+    internal_directory *d = state;
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    /* One read transaction: the principal and its parts are one
+     * snapshot even while a writer replaces them. */
+    sd_result result = run_id(d, c, ST_BEGIN_READ, error);
+    if (result == SD_OK) {
+        result = load_principal(d, c, name, principal, NULL, error);
+        sd_result end = run_id(d, c, ST_COMMIT, NULL);
+        if (end != SD_OK && result == SD_OK) {
+            sd_principal_free(*principal);
+            *principal = NULL;
+            result = end;
+            sd_fail(error, end, "directory '%s': database %s: cannot end "
+                    "a read transaction", d->name, d->path);
+        }
+    }
+    release(d, c, false);
+    return result;
+}
+
+static sd_result
+internal_rcpt(void *state, const char *address, char **owner, GError **error)
+{
+    internal_directory *d = state;
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    sd_result result = SD_NOTFOUND;
+    sqlite3_stmt *s = stmt(d, c, ST_RCPT_EMAIL, error);
+    int rc = SQLITE_DONE;
+    if (s == NULL) {
+        result = SD_ERROR;
+    } else {
+        bind_text(s, 1, address);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            if (owner != NULL)
+                *owner = g_strdup(column_text(s, 0));
+            result = SD_OK;
+        }
+        sqlite3_reset(s);
+    }
+    if (result == SD_NOTFOUND && rc == SQLITE_DONE) {
+        s = stmt(d, c, ST_RCPT_LIST, error);
+        if (s == NULL) {
+            result = SD_ERROR;
+        } else {
+            bind_text(s, 1, address);
+            rc = sqlite3_step(s);
+            if (rc == SQLITE_ROW) {
+                if (owner != NULL)
+                    *owner = NULL;
+                result = SD_OK;
+            }
+            sqlite3_reset(s);
+        }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = db_fail(d, c->db, rc, error);
+    release(d, c, false);
+    return result;
+}
+
+/* Runs statement ID with TEXT bound and appends the first column of
+ * every row to OUT (when not NULL); *ROWS counts the rows. */
+static sd_result
+collect(internal_directory *d, stmt_id id, const char *text, GPtrArray *out,
+        guint *rows, GError **error)
+{
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    sqlite3_stmt *s = stmt(d, c, id, error);
+    sd_result result = s != NULL ? SD_OK : SD_ERROR;
+    *rows = 0;
+    if (s != NULL) {
+        if (text != NULL)
+            bind_text(s, 1, text);
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            (*rows)++;
+            if (out != NULL && sqlite3_column_type(s, 0) != SQLITE_NULL)
+                g_ptr_array_add(out, g_strdup(column_text(s, 0)));
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE)
+            result = db_fail(d, c->db, rc, error);
+    }
+    release(d, c, false);
+    return result;
+}
+
+static sd_result
+internal_is_local_domain(void *state, const char *domain, GError **error)
+{
+    guint rows = 0;
+    sd_result result = collect(state, ST_DOMAIN, domain, NULL, &rows, error);
+    return result == SD_OK && rows == 0 ? SD_NOTFOUND : result;
+}
+
+static sd_result
+internal_expand(void *state, const char *address, GPtrArray *members,
+                GError **error)
+{
+    guint rows = 0;
+    sd_result result = collect(state, ST_EXPAND, address, members, &rows,
+                               error);
+    return result == SD_OK && rows == 0 ? SD_NOTFOUND : result;
+}
+
+static sd_result
+internal_verify(void *state, const char *partial, GPtrArray *matches,
+                GError **error)
+{
+    guint rows = 0;
+    return collect(state, ST_VERIFY, partial, matches, &rows, error);
+}
+
+static sd_result
+internal_list_domains(void *state, GPtrArray *domains, GError **error)
+{
+    guint rows = 0;
+    return collect(state, ST_ALL_DOMAINS, NULL, domains, &rows, error);
+}
+
+static sd_result
+internal_list_principals(void *state, GPtrArray *principals, GError **error)
+{
+    internal_directory *d = state;
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    sd_result result = run_id(d, c, ST_BEGIN_READ, error);
+    sqlite3_stmt *s = result == SD_OK ? stmt(d, c, ST_ALL_PRINCIPALS, error)
+                                      : NULL;
+    if (result == SD_OK && s == NULL)
+        result = SD_ERROR;
+    /* The principals first, then their parts, in one read transaction:
+     * one statement open at a time. */
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(sqlite3_int64));
+    guint first = principals->len;
+    if (result == SD_OK) {
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            sqlite3_int64 id;
+            g_ptr_array_add(principals, principal_from_row(s, &id));
+            g_array_append_val(ids, id);
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE)
+            result = db_fail(d, c->db, rc, error);
+    }
+    for (guint i = 0; result == SD_OK && i < ids->len; i++)
+        result = read_parts(d, c, ST_PARTS,
+                            g_array_index(ids, sqlite3_int64, i),
+                            g_ptr_array_index(principals, first + i), error);
+    g_array_free(ids, TRUE);
+    if (sqlite3_get_autocommit(c->db) == 0)
+        run_id(d, c, ST_COMMIT, NULL);
+    if (result != SD_OK)
+        g_ptr_array_set_size(principals, first);
+    release(d, c, false);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+/* BEGIN IMMEDIATE (the write lock now, waiting up to the timeout, or at
+ * once when NOWAIT). */
+static sd_result
+begin_write(internal_directory *d, connection *c, bool nowait,
+            GError **error)
+{
+    if (nowait)
+        sqlite3_busy_timeout(c->db, 0);
+    sd_result result = run_id(d, c, ST_BEGIN_WRITE, error);
+    if (nowait)
+        set_busy_timeout(d, c->db);
+    return result;
+}
+
+/* COMMIT on success, else ROLLBACK; returns the final result. */
+static sd_result
+end_write(internal_directory *d, connection *c, sd_result result,
+          GError **error)
+{
+    if (result == SD_OK) {
+        result = run_id(d, c, ST_COMMIT, error);
+        if (result == SD_OK)
+            return SD_OK;
+    }
+    if (sqlite3_get_autocommit(c->db) == 0)
+        run_id(d, c, ST_ROLLBACK, NULL);
+    return result;
+}
+
+/* The id and stored name of the principal whose key is KEY; SD_NOTFOUND
+ * when there is none. */
+static sd_result
+find_id(internal_directory *d, connection *c, const char *key,
+        sqlite3_int64 *id, char **stored_name, GError **error)
+{
+    sqlite3_stmt *s = stmt(d, c, ST_ID_BY_KEY, error);
+    if (s == NULL)
+        return SD_ERROR;
+    bind_text(s, 1, key);
+    int rc = sqlite3_step(s);
+    sd_result result = SD_NOTFOUND;
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        if (stored_name != NULL)
+            *stored_name = g_strdup(column_text(s, 1));
+        result = SD_OK;
+    } else if (rc != SQLITE_DONE) {
+        result = db_fail(d, c->db, rc, error);
+    }
+    sqlite3_reset(s);
+    return result;
+}
+
+/* Inserts the strings of VALUES as rows (principal ID, position, value
+ * [, key]) with statement INSERT. */
+static sd_result
+insert_values(internal_directory *d, connection *c, stmt_id insert,
+              sqlite3_int64 id, const GPtrArray *values, GError **error)
+{
+    for (guint i = 0; i < values->len; i++) {
+        sqlite3_stmt *s = stmt(d, c, insert, error);
+        if (s == NULL)
+            return SD_ERROR;
+        const char *value = g_ptr_array_index(values, i);
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+        bind_text(s, 3, value);
+        char *key = NULL;
+        if (insert == ST_INSERT_MEMBER_OF) {
+            key = name_key(value);
+            bind_text(s, 4, key);
+        }
+        sd_result result = run(d, c, s, error);
+        g_free(key);
+        if (result != SD_OK)
+            return result;
+    }
+    return SD_OK;
+}
+
+/* Is ADDRESS free for principal NAME (id ID) as a mailbox or alias? */
+static sd_result
+check_email(internal_directory *d, connection *c, const char *address,
+            sqlite3_int64 id, const char *name, GError **error)
+{
+    sqlite3_stmt *s = stmt(d, c, ST_EMAIL_OWNER, error);
+    if (s == NULL)
+        return SD_ERROR;
+    bind_text(s, 1, address);
+    int rc = sqlite3_step(s);
+    sd_result result = SD_OK;
+    if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) != id)
+        result = sd_fail(error, SD_ERROR, "directory '%s': address %s "
+                         "already belongs to principal %s (storing %s)",
+                         d->name, address, column_text(s, 1), name);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = db_fail(d, c->db, rc, error);
+    sqlite3_reset(s);
+    if (result != SD_OK)
+        return result;
+    s = stmt(d, c, ST_LIST_EXISTS, error);
+    if (s == NULL)
+        return SD_ERROR;
+    bind_text(s, 1, address);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        result = sd_fail(error, SD_ERROR, "directory '%s': address %s is "
+                         "already a mailing list (storing %s)", d->name,
+                         address, name);
+    else if (rc != SQLITE_DONE)
+        result = db_fail(d, c->db, rc, error);
+    sqlite3_reset(s);
+    return result;
+}
+
+/* Is list ADDRESS no one's mailbox or alias? */
+static sd_result
+check_list(internal_directory *d, connection *c, const char *address,
+           const char *name, GError **error)
+{
+    sqlite3_stmt *s = stmt(d, c, ST_EMAIL_OWNER, error);
+    if (s == NULL)
+        return SD_ERROR;
+    bind_text(s, 1, address);
+    int rc = sqlite3_step(s);
+    sd_result result = SD_OK;
+    if (rc == SQLITE_ROW)
+        result = sd_fail(error, SD_ERROR, "directory '%s': list address %s "
+                         "already belongs to principal %s (storing %s)",
+                         d->name, address, column_text(s, 1), name);
+    else if (rc != SQLITE_DONE)
+        result = db_fail(d, c->db, rc, error);
+    sqlite3_reset(s);
+    return result;
+}
+
+static sd_result
+insert_domain(internal_directory *d, connection *c, const char *domain,
+              GError **error)
+{
+    sqlite3_stmt *s = stmt(d, c, ST_INSERT_DOMAIN, error);
+    if (s == NULL)
+        return SD_ERROR;
+    bind_text(s, 1, domain);
+    return run(d, c, s, error);
+}
+
+/* Writes the addresses of P (principal ID): each is checked against the
+ * others' first, so a conflict names the principal holding it. */
+static sd_result
+write_addresses(internal_directory *d, connection *c, sqlite3_int64 id,
+                const sd_principal *p, GError **error)
+{
+    sd_result result = SD_OK;
+    for (guint i = 0; result == SD_OK && i < p->emails->len; i++) {
+        const char *address = g_ptr_array_index(p->emails, i);
+        /* Its own lists were deleted with its other parts just now. */
+        if (sd_string_list_contains(p->lists, address))
+            result = sd_fail(error, SD_ERROR, "directory '%s': address %s "
+                             "is already a mailing list (storing %s)",
+                             d->name, address, p->name);
+        else
+            result = check_email(d, c, address, id, p->name, error);
+        if (result == SD_OK && *address_domain(address) != '\0')
+            result = insert_domain(d, c, address_domain(address), error);
+    }
+    for (guint i = 0; result == SD_OK && i < p->lists->len; i++) {
+        const char *address = g_ptr_array_index(p->lists, i);
+        result = check_list(d, c, address, p->name, error);
+        if (result == SD_OK && *address_domain(address) != '\0')
+            result = insert_domain(d, c, address_domain(address), error);
+    }
+    if (result == SD_OK)
+        result = insert_values(d, c, ST_INSERT_EMAIL, id, p->emails, error);
+    if (result == SD_OK)
+        result = insert_values(d, c, ST_INSERT_LIST, id, p->lists, error);
+    return result;
+}
+
+static void
+bind_fields(sqlite3_stmt *s, const sd_principal *p, const char *key)
+{
+    bind_text(s, 1, p->name);
+    bind_text(s, 2, key);
+    sqlite3_bind_int(s, 3, (int)p->type);
+    bind_text(s, 4, p->description);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)MIN(p->quota,
+                                                (uint64_t)INT64_MAX));
+}
+
+/* Deletes the rows of every part of principal ID. */
+static sd_result
+delete_parts(internal_directory *d, connection *c, sqlite3_int64 id,
+             GError **error)
+{
+    static const stmt_id parts[] = {
+        ST_DELETE_SECRETS, ST_DELETE_AUTH, ST_DELETE_EMAILS,
+        ST_DELETE_LISTS, ST_DELETE_MEMBER_OF,
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) {
+        sqlite3_stmt *s = stmt(d, c, parts[i], error);
+        if (s == NULL)
+            return SD_ERROR;
+        sqlite3_bind_int64(s, 1, id);
+        sd_result result = run(d, c, s, error);
+        if (result != SD_OK)
+            return result;
+    }
+    return SD_OK;
+}
+
+/* Writes P in the open transaction of C, as MODE says. */
+static sd_result
+write_principal(internal_directory *d, connection *c, const sd_principal *p,
+                sd_store_mode mode, GError **error)
+{
+    char *key = name_key(p->name);
+    sqlite3_int64 id = 0;
+    char *existing = NULL;
+    sd_result result = find_id(d, c, key, &id, &existing, error);
+    bool exists = result == SD_OK;
+    if (result == SD_NOTFOUND)
+        result = SD_OK;
+    if (result == SD_OK && exists && mode == SD_STORE_CREATE)
+        result = sd_fail(error, SD_ERROR, "directory '%s': principal %s "
+                         "already exists%s%s%s", d->name, p->name,
+                         strcmp(existing, p->name) != 0 ? " (as " : "",
+                         strcmp(existing, p->name) != 0 ? existing : "",
+                         strcmp(existing, p->name) != 0 ? ")" : "");
+    else if (result == SD_OK && !exists && mode == SD_STORE_REPLACE)
+        result = sd_fail(error, SD_NOTFOUND, "directory '%s': no principal "
+                         "named '%s'", d->name, p->name);
+    else if (result == SD_OK && exists)
+        result = delete_parts(d, c, id, error);
+    if (result == SD_OK) {
+        sqlite3_stmt *s = stmt(d, c, exists ? ST_UPDATE_PRINCIPAL
+                                            : ST_INSERT_PRINCIPAL, error);
+        if (s == NULL) {
+            result = SD_ERROR;
+        } else {
+            bind_fields(s, p, key);
+            if (exists)
+                sqlite3_bind_int64(s, 6, id);
+            result = run(d, c, s, error);
+            if (!exists && result == SD_OK)
+                id = sqlite3_last_insert_rowid(c->db);
+        }
+    }
+    g_free(existing);
+    g_free(key);
+    if (result == SD_OK)
+        result = insert_values(d, c, ST_INSERT_SECRET, id, p->secrets, error);
+    if (result == SD_OK)
+        result = insert_values(d, c, ST_INSERT_AUTH, id, p->auth_passwords,
+                               error);
+    if (result == SD_OK)
+        result = insert_values(d, c, ST_INSERT_MEMBER_OF, id, p->member_of,
+                               error);
+    if (result == SD_OK)
+        result = write_addresses(d, c, id, p, error);
+    return result;
+}
+
+static sd_result
+internal_store_principals(void *state, GPtrArray *principals,
+                          sd_store_mode mode, GError **error)
+{
+    internal_directory *d = state;
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    sd_result result = begin_write(d, c, false, error);
+    for (guint i = 0; result == SD_OK && i < principals->len; i++)
+        result = write_principal(d, c, g_ptr_array_index(principals, i),
+                                 mode, error);
+    result = end_write(d, c, result, error);
+    release(d, c, false);
+    return result;
+}
+
+static sd_result
+internal_store_update(void *state, const char *name,
+                      sd_result (*edit)(void *context,
+                                        sd_principal *principal,
+                                        GError **error),
+                      void *context, bool nowait, GError **error)
+{
+    internal_directory *d = state;
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    sd_principal *p = NULL;
+    sd_result result = begin_write(d, c, nowait, error);
+    if (result == SD_OK) {
+        result = load_principal(d, c, name, &p, NULL, error);
+        if (result == SD_NOTFOUND)
+            sd_fail(error, SD_NOTFOUND, "directory '%s': no principal "
+                    "named '%s'", d->name, name);
+    }
+    if (result == SD_OK) {
+        char *before = name_key(p->name);
+        result = edit(context, p, error);
+        char *after = result == SD_OK ? name_key(p->name) : NULL;
+        if (result == SD_OK && strcmp(before, after) != 0)
+            result = sd_fail(error, SD_ERROR, "directory '%s': an update "
+                             "cannot rename %s", d->name, name);
+        g_free(before);
+        g_free(after);
+    }
+    if (result == SD_OK)
+        result = write_principal(d, c, p, SD_STORE_REPLACE, error);
+    sd_principal_free(p);
+    result = end_write(d, c, result, error);
+    release(d, c, false);
+    return result;
+}
+
+static sd_result
+internal_store_delete(void *state, const char *name, GError **error)
+{
+    internal_directory *d = state;
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    char *key = name_key(name);
+    sqlite3_int64 id = 0;
+    sd_result result = begin_write(d, c, false, error);
+    if (result == SD_OK) {
+        result = find_id(d, c, key, &id, NULL, error);
+        if (result == SD_NOTFOUND)
+            sd_fail(error, SD_NOTFOUND, "directory '%s': no principal "
+                    "named '%s'", d->name, name);
+    }
+    if (result == SD_OK) {
+        sqlite3_stmt *s = stmt(d, c, ST_DELETE_PRINCIPAL, error);
+        if (s != NULL)
+            sqlite3_bind_int64(s, 1, id);
+        result = run(d, c, s, error);
+    }
+    if (result == SD_OK) {
+        /* Its members are no longer in the group it was. */
+        sqlite3_stmt *s = stmt(d, c, ST_DELETE_MEMBERSHIPS_OF_GROUP, error);
+        if (s != NULL)
+            bind_text(s, 1, key);
+        result = run(d, c, s, error);
+    }
+    result = end_write(d, c, result, error);
+    g_free(key);
+    release(d, c, false);
+    return result;
+}
+
+static sd_result
+internal_store_domain(void *state, const char *domain, bool add,
+                      GError **error)
+{
+    internal_directory *d = state;
+    connection *c = acquire(d, error);
+    if (c == NULL)
+        return SD_TEMPFAIL;
+    sd_result result = begin_write(d, c, false, error);
+    if (result == SD_OK && add) {
+        result = insert_domain(d, c, domain, error);
+    } else if (result == SD_OK) {
+        sqlite3_stmt *s = stmt(d, c, ST_DOMAIN_USER, error);
+        int rc = SQLITE_DONE;
+        if (s == NULL) {
+            result = SD_ERROR;
+        } else {
+            bind_text(s, 1, domain);
+            rc = sqlite3_step(s);
+            if (rc == SQLITE_ROW)
+                result = sd_fail(error, SD_ERROR, "directory '%s': domain "
+                                 "%s is still in use (address %s); remove "
+                                 "its addresses first", d->name, domain,
+                                 column_text(s, 0));
+            else if (rc != SQLITE_DONE)
+                result = db_fail(d, c->db, rc, error);
+            sqlite3_reset(s);
+        }
+        if (result == SD_OK) {
+            s = stmt(d, c, ST_DELETE_DOMAIN, error);
+            if (s != NULL)
+                bind_text(s, 1, domain);
+            result = run(d, c, s, error);
+            if (result == SD_OK && sqlite3_changes(c->db) == 0)
+                result = sd_fail(error, SD_NOTFOUND, "directory '%s': %s is "
+                                 "not a local domain", d->name, domain);
+        }
+    }
+    result = end_write(d, c, result, error);
+    release(d, c, false);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+internal_close(void *state)
+{
+    internal_directory *d = state;
+    if (d == NULL)
+        return;
+    g_mutex_lock(&all_lock);
+    if (all_directories != NULL)
+        g_ptr_array_remove_fast(all_directories, d);
+    g_mutex_unlock(&all_lock);
+    if (d->idle != NULL) {
+        if (d->pid != getpid())
+            g_ptr_array_set_free_func(d->idle, NULL);
+        g_ptr_array_unref(d->idle);
+    }
+    g_mutex_clear(&d->lock);
+    g_free(d->name);
+    g_free(d->path);
+    g_free(d);
+}
+
+/* store = "<path>" or the name of a [store."<name>"] section. */
+static bool
+read_store(internal_directory *d, sd_cfg_table *section)
+{
+    const char *value = NULL;
+    sd_cfg_status status = sd_cfg_get_string(section, "store", &value);
+    if (status == SD_CFG_ABSENT) {
+        sd_cfg_error(section, NULL, 0, "missing required key 'store' (the "
+                     "path of the SQLite database, or the name of a "
+                     "[store.\"<name>\"] section of type \"sqlite\")");
+        return false;
+    }
+    if (status != SD_CFG_FOUND)
+        return false;
+    sd_cfg_table store;
+    if (sd_cfg_get_store(section, value, &store) != SD_CFG_FOUND) {
+        if (!g_path_is_absolute(value)) {
+            sd_cfg_error(section, "store", 0, "'%s' is neither an absolute "
+                         "path nor the name of a [store.\"%s\"] section",
+                         value, value);
+            return false;
+        }
+        d->path = g_strdup(value);
+        return true;
+    }
+    const char *type = NULL, *path = NULL;
+    bool ok = true;
+    status = sd_cfg_get_string(&store, "type", &type);
+    if (status == SD_CFG_ABSENT) {
+        sd_cfg_error(&store, NULL, 0, "missing required key 'type' (an "
+                     "internal directory supports stores of type "
+                     "\"sqlite\")");
+        ok = false;
+    } else if (status == SD_CFG_FOUND && strcmp(type, "sqlite") != 0) {
+        sd_cfg_error(&store, "type", 0, "store type '%s' cannot hold an "
+                     "internal directory (supported: sqlite)", type);
+        ok = false;
+    }
+    status = sd_cfg_get_string(&store, "path", &path);
+    if (status == SD_CFG_ABSENT && ok) {
+        sd_cfg_error(&store, NULL, 0, "an SQLite store needs 'path'");
+        ok = false;
+    } else if (status == SD_CFG_FOUND && !g_path_is_absolute(path)) {
+        sd_cfg_error(&store, "path", 0, "'%s' is not an absolute path",
+                     path);
+        ok = false;
+    }
+    if (!ok || status != SD_CFG_FOUND) {
+        sd_cfg_take_all(&store);
+        sd_cfg_table_clear(&store);
+        return false;
+    }
+    d->path = g_strdup(path);
+    sd_cfg_table_clear(&store);
+    return true;
+}
+
+static sd_result
+internal_open(sd_directory *directory, sd_cfg_table *section, void **state,
+              GError **error)
+{
+    internal_directory *d = g_new0(internal_directory, 1);
+    d->name = g_strdup(sd_directory_name(directory));
+    d->timeout_ms = DEFAULT_TIMEOUT_MS;
+    g_mutex_init(&d->lock);
+    d->idle = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)connection_close);
+    d->pid = getpid();
+    unsigned errors_before = sd_cfg_error_count(section->cfg);
+    bool ok = read_store(d, section);
+    sd_cfg_get_duration(section, "timeout", &d->timeout_ms);
+    if (!ok || sd_cfg_error_count(section->cfg) != errors_before) {
+        internal_close(d);
+        return SD_ERROR;
+    }
+    pthread_once(&atfork_once, register_atfork);
+    g_mutex_lock(&all_lock);
+    if (all_directories == NULL)
+        all_directories = g_ptr_array_new();
+    g_ptr_array_add(all_directories, d);
+    g_mutex_unlock(&all_lock);
+
+    /* The first connection creates, checks and migrates the file now,
+     * so a wrong path or a newer schema is a configuration error. */
+    connection *c = connection_open(d, error);
+    if (c == NULL) {
+        internal_close(d);
+        return SD_ERROR;
+    }
+    release(d, c, false);
+    *state = d;
+    return SD_OK;
+}
+
+static char *
+internal_describe(void *state)
+{
+    internal_directory *d = state;
+    return g_strdup_printf("SQLite database %s (schema version %d, WAL, "
+                           "synchronous FULL, busy timeout %" G_GUINT64_FORMAT
+                           " ms)", d->path, SCHEMA_VERSION, d->timeout_ms);
+}
+
+const sd_backend_ops sd_backend_internal = {
+    .type = "internal",
+    .open = internal_open,
+    .close = internal_close,
+    .describe = internal_describe,
+    .lookup = internal_lookup,
+    .authenticate = NULL,
+    .rcpt = internal_rcpt,
+    .is_local_domain = internal_is_local_domain,
+    .expand = internal_expand,
+    .verify = internal_verify,
+    .pool = NULL,
+    .list_principals = internal_list_principals,
+    .list_domains = internal_list_domains,
+    .store_principals = internal_store_principals,
+    .store_update = internal_store_update,
+    .store_delete = internal_store_delete,
+    .store_domain = internal_store_domain,
+};
