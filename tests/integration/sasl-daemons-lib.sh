@@ -24,35 +24,31 @@ need_root() {
 }
 
 # --- the plugins ------------------------------------------------------
-auxprop_so=$top_builddir/auxprop/.libs/libsasldir_auxprop.so
-server_so=$top_builddir/plugin/.libs/libsasldir_server.so
-
-# The directory of the stock plugins (Debian: libsasl2-modules and
-# libsasl2-modules-db), where libsasl2 looks when SASL_PATH is unset.
-stock_plugin_dir() {
-    for dir in "$(pkg-config --variable=libdir libsasl2 2>/dev/null)/sasl2" \
-               /usr/lib/*/sasl2 /usr/lib/sasl2; do
-        [ -e "$dir/libsasldb.so" ] && { echo "$dir"; return 0; }
-    done
-    return 1
-}
+# BUILD_PLUGINS, STOCK_PLUGINS and sasl_asan_runtime come from the SASL
+# plugin tests' library.  It exports SASL_PATH and SASL_CONF_PATH for
+# the programs it runs; here only the daemons get a SASL_PATH, given
+# explicitly, so that saslpasswd2 (the sasldb control) sees only the
+# stock plugins.
+. "$top_srcdir/tests/sasl-lib.sh"
+unset SASL_PATH SASL_CONF_PATH
 
 # SASL_PATH for the daemons: this build's two plugins first, then the
 # stock ones, so sasldir's PLAIN and LOGIN must win over libplain and
 # liblogin loaded beside them (the hashed secrets below fail with the
 # stock mechanisms).  Sets $sasl_path.
 need_plugins() {
-    for so in "$auxprop_so" "$server_so"; do
+    for so in "$top_builddir/auxprop/.libs/libsasldir_auxprop.so" \
+              "$top_builddir/plugin/.libs/libsasldir_server.so"; do
         [ -f "$so" ] || { echo "Bail out! $so was not built"; exit 1; }
-        # An AddressSanitizer build cannot be loaded into an uninstrumented
-        # daemon (the ASan runtime must come first in the process).
-        if ldd "$so" 2>/dev/null | grep -q 'libasan'; then
-            skip_all "sanitizer build: $so cannot be loaded into a daemon built without ASan"
-        fi
     done
-    stock=$(stock_plugin_dir) \
-        || skip_all "the stock SASL plugins (libsasl2-modules-db) are not installed"
-    sasl_path=$(dirname "$auxprop_so"):$(dirname "$server_so"):$stock
+    # A daemon built without AddressSanitizer cannot load plugins built
+    # with it unless the ASan runtime is preloaded into every process the
+    # daemon's master starts; these tests do not attempt that.
+    [ -z "$sasl_asan_runtime" ] \
+        || skip_all "sanitizer build: the plugins cannot be loaded into daemons built without ASan"
+    [ -e "$STOCK_PLUGINS/libsasldb.so" ] \
+        || skip_all "the stock sasldb plugin (libsasl2-modules-db) is not installed"
+    sasl_path=$BUILD_PLUGINS:$STOCK_PLUGINS
 }
 
 # Hashes of PASSWORD made by independent tools, one per scheme family;
@@ -143,31 +139,44 @@ EOT
 }
 
 # --- Postfix ----------------------------------------------------------
-# One instance: its own config_directory ($pf_conf), queue_directory and
-# data_directory, logging to $pf_log (maillog_file, through postlogd:
-# no syslog is needed), every service with chroot off.  The smtpd
-# services are added with postfix_smtpd before postfix_start.
-pf_dir=$work/postfix
-pf_conf=$pf_dir/conf
-pf_log=$pf_dir/maillog
+# An instance lives in DIR: DIR/conf is its config_directory (the SASL
+# application files in DIR/conf/sasl), DIR/queue its queue_directory,
+# DIR/data its data_directory, DIR/maillog its log (maillog_file, through
+# postlogd: no syslog is needed).  Every service runs with chroot off.
+# The smtpd services are added with postfix_smtpd before postfix_start.
+#
+# SASL_PATH must reach smtpd through import_environment in main.cf: a
+# daemon applies import_environment before it reads its own -o options
+# (seen with Postfix 3.7), so "-o import_environment=..." in master.cf
+# does nothing.  One SASL_PATH per instance, then.
+pf_instances=""
 
-postfix_init() {
+# What Postfix needs here, else the whole test is skipped.
+postfix_need() {
     need_root "Postfix"
     for tool in postfix postconf swaks; do
         command -v "$tool" >/dev/null 2>&1 || skip_all "$tool is not installed"
     done
     getent passwd postfix >/dev/null && getent group postdrop >/dev/null \
         || skip_all "the postfix user or the postdrop group is missing"
-    mkdir -p "$pf_conf/sasl" "$pf_dir/queue" "$pf_dir/data"
-    chown postfix "$pf_dir/data"
+}
+
+# postfix_init DIR [SASL_PATH]: a new instance in DIR (see above).
+postfix_init() {
+    postfix_need
+    dir=$1
+    mkdir -p "$dir/conf/sasl" "$dir/queue" "$dir/data"
+    chown postfix "$dir/data"
+    environment="MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME"
+    [ -z "${2:-}" ] || environment="$environment SASL_PATH=$2"
     # Debian's Postfix reads the SASL application configuration from
     # $config_directory/sasl (a callback its 07_sasl_config patch adds,
     # which wins over cyrus_sasl_config_path); upstream Postfix reads
     # cyrus_sasl_config_path.  Both name the same directory here.
-    cat >"$pf_conf/main.cf" <<EOT
+    cat >"$dir/conf/main.cf" <<EOT
 compatibility_level = 3.6
-queue_directory = $pf_dir/queue
-data_directory = $pf_dir/data
+queue_directory = $dir/queue
+data_directory = $dir/data
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = sasldir-test.localdomain
@@ -175,20 +184,19 @@ mydomain = localdomain
 mydestination =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
-maillog_file = $pf_log
-maillog_file_prefixes = $pf_dir
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
 smtpd_tls_security_level = none
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = cyrus
 smtpd_sasl_path = smtpd
-cyrus_sasl_config_path = $pf_conf/sasl
+cyrus_sasl_config_path = $dir/conf/sasl
 # Postfix passes its daemons only the environment named here.
-stock_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME
-import_environment = \$stock_environment
+import_environment = $environment
 EOT
     # The services smtpd needs, none chrooted (the build tree and the
     # scratch directory are outside any chroot).
-    cat >"$pf_conf/master.cf" <<'EOT'
+    cat >"$dir/conf/master.cf" <<'EOT'
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -207,45 +215,44 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 EOT
 }
 
-# postfix_smtpd APP [SASL_PATH]: one more smtpd on a free loopback port
-# whose SASL application name is APP (so its configuration is
-# $pf_conf/sasl/APP.conf), with SASL_PATH in its environment when given.
-# Prints the port.
+# postfix_smtpd DIR APP: one more smtpd of the instance in DIR on a free
+# loopback port, whose SASL application name is APP (its configuration
+# is DIR/conf/sasl/APP.conf).  Prints the port.
 postfix_smtpd() {
     port=$(free_port)
-    env='$stock_environment'
-    if [ -n "${2:-}" ]; then
-        param=sasl_environment_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
-        echo "$param = \$stock_environment SASL_PATH=$2" >>"$pf_conf/main.cf"
-        env="\$$param"
-    fi
-    printf '127.0.0.1:%s inet n - n - - smtpd -o smtpd_sasl_path=%s -o import_environment=%s\n' \
-        "$port" "$1" "$env" >>"$pf_conf/master.cf"
+    printf '127.0.0.1:%s inet n - n - - smtpd -o smtpd_sasl_path=%s\n' \
+        "$port" "$2" >>"$1/conf/master.cf"
     echo "$port"
 }
 
-postfix_stop() {
-    pid=$(cat "$pf_dir/queue/pid/master.pid" 2>/dev/null | tr -d ' ') || true
-    postfix -c "$pf_conf" stop >/dev/null 2>&1 || true
-    [ -n "$pid" ] || return 0
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.2
+# Stops every instance started, each by its master's pid.
+postfix_stop_all() {
+    for dir in $pf_instances; do
+        pid=$(tr -d ' ' <"$dir/queue/pid/master.pid" 2>/dev/null) || pid=
+        postfix -c "$dir/conf" stop >/dev/null 2>&1 || true
+        [ -n "$pid" ] || continue
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -9 "$pid" 2>/dev/null || true
     done
-    kill -9 "$pid" 2>/dev/null || true
 }
 
 postfix_start() {
+    dir=$1
+    chmod -R a+rX "$work"
     # "postfix check" creates the queue's subdirectories with the owners
     # and modes Postfix wants; it exits non-zero on a fatal problem.
-    if ! postfix -c "$pf_conf" check >"$pf_dir/check.log" 2>&1; then
-        echo "Bail out! postfix -c $pf_conf check failed: $(cat "$pf_dir/check.log" "$pf_log" 2>/dev/null)"
+    if ! postfix -c "$dir/conf" check >"$dir/check.log" 2>&1; then
+        echo "Bail out! postfix -c $dir/conf check failed: $(cat "$dir/check.log" "$dir/maillog" 2>/dev/null)"
         exit 1
     fi
-    sql_stoppers="$sql_stoppers postfix_stop"
+    [ -n "$pf_instances" ] || sql_stoppers="$sql_stoppers postfix_stop_all"
+    pf_instances="$pf_instances $dir"
     # "start" returns once master has bound its sockets (master -w).
-    if ! postfix -c "$pf_conf" start >"$pf_dir/start.log" 2>&1; then
-        echo "Bail out! postfix -c $pf_conf start failed: $(cat "$pf_dir/start.log" "$pf_log" 2>/dev/null)"
+    if ! postfix -c "$dir/conf" start >"$dir/start.log" 2>&1; then
+        echo "Bail out! postfix -c $dir/conf start failed: $(cat "$dir/start.log" "$dir/maillog" 2>/dev/null)"
         exit 1
     fi
 }
