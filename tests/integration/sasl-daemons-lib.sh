@@ -304,13 +304,17 @@ EOT
     touch "$cy_dir/started"
 }
 
-# cyrus_service NAME CONF: one more imapd service reading CONF, on a free
-# loopback port.  NAME is letters and digits only (cyrus.conf refuses
-# anything else).  Prints the port.
+# cyrus_service NAME CONF [SASL_PATH]: one more imapd service reading
+# CONF, on a free loopback port, with SASL_PATH in its environment when
+# given (through env(1) in its command: Cyrus's master passes its own
+# environment to every service).  NAME is letters and digits only
+# (cyrus.conf refuses anything else).  Prints the port.
 cyrus_service() {
     port=$(free_port)
-    printf '  %s cmd="%s -C %s" listen="127.0.0.1:%s" prefork=0 maxchild=10\n' \
-        "$1" "$cy_imapd" "$2" "$port" >>"$cy_dir/services"
+    command="$cy_imapd -C $2"
+    [ -z "${3:-}" ] || command="$(command -v env) SASL_PATH=$3 $command"
+    printf '  %s cmd="%s" listen="127.0.0.1:%s" prefork=0 maxchild=10\n' \
+        "$1" "$command" "$port" >>"$cy_dir/services"
     echo "$port"
 }
 
@@ -324,8 +328,7 @@ cyrus_stop() {
     kill -9 "$cy_pid" 2>/dev/null || true
 }
 
-# cyrus_start [SASL_PATH]: the master, with SASL_PATH in its environment
-# (its services inherit it) when given; waits for every port in PORTS.
+# cyrus_start: the master; waits for every port in PORTS.
 cyrus_start() {
     {
         echo 'START {'
@@ -339,19 +342,14 @@ cyrus_start() {
     } >"$cy_dir/cyrus.conf"
     chown -R cyrus "$cy_dir/config" "$cy_dir/spool" "$cy_dir/run" "$cy_dir/socket"
     chmod -R a+rX "$work"
-    if [ -n "${1:-}" ]; then
-        SASL_PATH=$1 "$cy_master" -D -C "$cy_dir/imapd.conf" -M "$cy_dir/cyrus.conf" \
-            -p "$cy_dir/master.pid" -L "$cy_dir/master.log" </dev/null &
-    else
-        "$cy_master" -D -C "$cy_dir/imapd.conf" -M "$cy_dir/cyrus.conf" \
-            -p "$cy_dir/master.pid" -L "$cy_dir/master.log" </dev/null &
-    fi
+    "$cy_master" -D -C "$cy_dir/imapd.conf" -M "$cy_dir/cyrus.conf" \
+        -p "$cy_dir/master.pid" -L "$cy_dir/master.log" </dev/null &
     cy_pid=$!
     sql_stoppers="$sql_stoppers cyrus_stop"
-    for port in $PORTS; do
-        wait_port "$port" || {
+    for listening in $PORTS; do
+        wait_port "$listening" || {
             kill -0 "$cy_pid" 2>/dev/null || echo "# Cyrus master exited (it logs to syslog only)"
-            echo "Bail out! Cyrus master is not listening on 127.0.0.1:$port: $(cat "$cy_dir/master.log" 2>/dev/null)"
+            echo "Bail out! Cyrus master is not listening on 127.0.0.1:$listening: $(cat "$cy_dir/master.log" 2>/dev/null)"
             exit 1
         }
     done
