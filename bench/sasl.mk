@@ -7,6 +7,7 @@
 noinst_PROGRAMS += bench/sasl
 bench_sasl_SOURCES = bench/sasl.c
 bench_sasl_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DBENCH_PLUGIN_PATH=\"$(abs_top_builddir)/auxprop/.libs:$(abs_top_builddir)/plugin/.libs\"
+	-DBENCH_PLUGIN_PATH=\"$(abs_top_builddir)/auxprop/.libs:$(abs_top_builddir)/plugin/.libs\" \
+	-DBENCH_SQLITE_SCHEMA=\"$(abs_top_srcdir)/conf/sql/schema-sqlite.sql\"
 bench_sasl_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSASL2_CFLAGS)
 bench_sasl_LDADD = $(GLIB_LIBS) $(LIBSASL2_LIBS)
