@@ -6,6 +6,7 @@
  *        sasl-harness [OPTION...] checkpass USER PASSWORD
  *        sasl-harness [OPTION...] setpass USER PASSWORD
  *        sasl-harness [OPTION...] mechs
+ *        sasl-harness import CONFIG NAME STORED-SECRET
  *   --realm R        the server's user realm (sasl_server_new)
  *   --props P,...    request these auxiliary properties and print them
  *   --allow A:Z      a proxy policy letting authentication id A act as
@@ -13,6 +14,10 @@
  *   --repeat N       do it N times on new connections
  *   --stats CONFIG   afterwards print the cache statistics of the shared
  *                    registry of CONFIG and how many users share it
+ *
+ * "import" stores a principal with STORED-SECRET verbatim in the default
+ * directory of CONFIG through libsasldir's write API (test set-up for
+ * secrets made by other tools); it does not use libsasl2.
  *
  * The application name is "sasldirtest": libsasl2 reads its options
  * from sasldirtest.conf along $SASL_CONF_PATH and its plugins from
@@ -308,6 +313,31 @@ print_stats(const char *config)
     sd_registry_shared_release(registry);
 }
 
+static int
+run_import(const char *config, const char *name, const char *stored)
+{
+    GError *error = NULL;
+    g_autoptr(sd_registry) registry = sd_registry_load(config, &error);
+    g_autoptr(sd_principal) principal = NULL;
+    sd_result result;
+
+    if (registry == NULL) {
+        fprintf(stderr, "import: %s\n", error->message);
+        g_clear_error(&error);
+        return 2;
+    }
+    principal = sd_principal_new(name, SD_PRINCIPAL_INDIVIDUAL);
+    g_ptr_array_add(principal->secrets, g_strdup(stored));
+    result = sd_directory_store_principal(sd_registry_default(registry),
+                                          principal, SD_STORE_UPSERT, &error);
+    if (result != SD_OK) {
+        fprintf(stderr, "import: %s\n", error ? error->message : "failed");
+        g_clear_error(&error);
+        return 1;
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -330,6 +360,8 @@ main(int argc, char **argv)
         return 2;
     }
     g_option_context_free(options);
+    if (strcmp(argv[1], "import") == 0)
+        return argc == 5 ? run_import(argv[2], argv[3], argv[4]) : 2;
     if (sasl_server_init(server_callbacks, "sasldirtest") != SASL_OK
         || sasl_client_init(client_callbacks) != SASL_OK) {
         fprintf(stderr, "sasl-harness: cannot initialise libsasl2\n");

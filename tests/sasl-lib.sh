@@ -55,3 +55,25 @@ auth_expect() {
             "stdout: $(cat "$tap_out")" "stderr: $(tail -n 20 "$tap_err")"
     fi
 }
+
+# The tools sasl_make_secrets needs, and the families it makes.
+sasl_secret_tools="argon2 htpasswd mkpasswd doveadm"
+sasl_families="argon2 bcrypt sha512 yescrypt md5 ssha512 pbkdf2"
+
+# sasl_make_secrets PASSWORD: sets h_<family> for every family of
+# $sasl_families to a stored secret of PASSWORD made by an independent
+# tool (argon2, htpasswd, mkpasswd, doveadm pw, Python's hashlib).
+sasl_make_secrets() {
+    h_argon2=$(printf '%s' "$1" | argon2 saltsaltsalt1 -id -e)
+    h_bcrypt=$(htpasswd -nbB u "$1" | sed 's/^u://')
+    h_sha512=$(mkpasswd -m sha512crypt "$1")
+    h_yescrypt=$(mkpasswd -m yescrypt "$1")
+    h_md5=$(mkpasswd -m md5crypt "$1")
+    h_ssha512=$(doveadm -c /dev/null pw -s SSHA512 -p "$1")
+    h_pbkdf2=$("${PYTHON:-/usr/bin/python3}" -c '
+import base64, hashlib, os, sys
+salt = os.urandom(16)
+key = hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(), salt, 29000)
+ab64 = lambda b: base64.b64encode(b).decode().rstrip("=").replace("+", ".")
+print("$pbkdf2-sha256$29000$%s$%s" % (ab64(salt), ab64(key)))' "$1")
+}
