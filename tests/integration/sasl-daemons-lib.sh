@@ -51,61 +51,47 @@ need_plugins() {
     sasl_path=$BUILD_PLUGINS:$STOCK_PLUGINS
 }
 
-# Hashes of PASSWORD made by independent tools, one per scheme family;
-# each sets a variable: h_argon2id h_sha512crypt h_bcrypt h_ssha512.
-make_hashes() {
-    for tool in argon2 mkpasswd htpasswd slappasswd; do
+# write_users FILE PASSWORD: a sasldir configuration with one memory
+# directory holding one user per family of tests/sasl-lib.sh's
+# $sasl_families (the user is named after it), whose secret is PASSWORD
+# hashed by an independent tool (sasl_make_secrets), the user
+# "slappasswd" with slappasswd's {SSHA512} of it, and the user "plain"
+# holding PASSWORD as {PLAIN}.  Sets $users_list.
+write_users() {
+    for tool in $sasl_secret_tools; do
         command -v "$tool" >/dev/null 2>&1 || skip_all "$tool is not installed"
     done
-    h_argon2id=$(printf '%s' "$1" | argon2 "$(openssl rand -hex 8)" -id -t 2 -m 12 -p 1 -e)
-    h_sha512crypt=$(mkpasswd -m sha-512 "$1")
-    h_bcrypt=$(htpasswd -nbB -C 5 u "$1" | cut -d: -f2-)
-    h_ssha512=$(slappasswd -o module-load=pw-sha2 -h '{SSHA512}' -s "$1")
-}
-
-# write_users FILE PASSWORD: a sasldir configuration with one memory
-# directory whose users argon, shacrypt, blowfish and ldap hold
-# PASSWORD hashed by make_hashes, and plain holds it as {PLAIN}.
-write_users() {
-    make_hashes "$2"
-    cat >"$1" <<EOT
-[storage]
-directory = "users"
-
-[directory."users"]
-type = "memory"
-
-[[directory."users".principals]]
-name = "argon"
-secret = "$h_argon2id"
-
-[[directory."users".principals]]
-name = "shacrypt"
-secret = "$h_sha512crypt"
-
-[[directory."users".principals]]
-name = "blowfish"
-secret = "$h_bcrypt"
-
-[[directory."users".principals]]
-name = "ldap"
-secret = "$h_ssha512"
-
-[[directory."users".principals]]
-name = "plain"
-secret = "{PLAIN}$2"
-EOT
+    sasl_make_secrets "$2"
+    # And {SSHA512} once more, by OpenLDAP's slappasswd.
+    command -v slappasswd >/dev/null 2>&1 || skip_all "slappasswd is not installed"
+    h_slappasswd=$(slappasswd -o module-load=pw-sha2 -h '{SSHA512}' -s "$2")
+    h_plain="{PLAIN}$2"
+    users_list="$sasl_families slappasswd plain"
+    {
+        printf '[storage]\ndirectory = "users"\n\n'
+        printf '[directory."users"]\ntype = "memory"\n'
+        for user in $users_list; do
+            eval "secret=\$h_$user"
+            printf '\n[[directory."users".principals]]\nname = "%s"\nsecret = "%s"\n' \
+                "$user" "$secret"
+        done
+    } >"$1"
     "$SASLDIR" -c "$1" check-config >/dev/null
 }
 
-# The label of each user's scheme, for the test descriptions.
+# The scheme of each user's secret and the tool that made it.
 scheme_of() {
     case $1 in
-        argon) echo 'argon2id (argon2)' ;;
-        shacrypt) echo '$6$ (mkpasswd)' ;;
-        blowfish) echo 'bcrypt (htpasswd -B)' ;;
-        ldap) echo '{SSHA512} (slappasswd)' ;;
+        argon2) echo 'argon2id (argon2)' ;;
+        bcrypt) echo 'bcrypt (htpasswd -B)' ;;
+        sha512) echo '$6$ (mkpasswd)' ;;
+        yescrypt) echo '$y$ (mkpasswd)' ;;
+        md5) echo '$1$ (mkpasswd)' ;;
+        ssha512) echo '{SSHA512} (doveadm pw)' ;;
+        slappasswd) echo '{SSHA512} (slappasswd)' ;;
+        pbkdf2) echo '$pbkdf2-sha256$ (hashlib)' ;;
         plain) echo '{PLAIN}' ;;
+        *) echo "$1" ;;
     esac
 }
 
