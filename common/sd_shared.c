@@ -15,6 +15,7 @@ typedef struct shared_entry {
 
 static GMutex shared_lock;
 static GHashTable *shared_table;   /* path -> shared_entry* */
+static GHashTable *shared_seen;    /* keys of sd_shared_once() */
 
 static void
 shared_prepare(void)
@@ -46,6 +47,8 @@ shared_init(void)
     if (g_once_init_enter(&once)) {
         shared_table = g_hash_table_new_full(g_str_hash, g_str_equal,
                                              g_free, shared_entry_free);
+        shared_seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                            g_free, NULL);
         pthread_atfork(shared_prepare, shared_after, shared_after);
         g_once_init_leave(&once, 1);
     }
@@ -131,4 +134,16 @@ sd_registry_shared_users(const char *path)
         users = entry->users;
     g_mutex_unlock(&shared_lock);
     return users;
+}
+
+bool
+sd_shared_once(const char *key)
+{
+    bool first;
+
+    shared_init();
+    g_mutex_lock(&shared_lock);
+    first = g_hash_table_add(shared_seen, g_strdup(key));
+    g_mutex_unlock(&shared_lock);
+    return first;
 }

@@ -23,6 +23,7 @@
 #ifndef SD_SHARED_H
 #define SD_SHARED_H
 
+#include <stdbool.h>
 #include <glib.h>
 
 #include "sd_directory.h"
@@ -33,6 +34,11 @@ sd_registry *sd_registry_shared(const char *path, GError **error);
 /* Gives back one reference from sd_registry_shared(); the registry is
  * unloaded when the last user releases it. */
 void sd_registry_shared_release(sd_registry *registry);
+/* True only the first time this process asks about KEY: lets modules
+ * loaded separately (the two SASL plugins) do a one-time job once, such
+ * as reporting an application's unknown options. */
+bool sd_shared_once(const char *key);
+
 /* How many users share the registry of PATH (0: not loaded); for tests. */
 unsigned sd_registry_shared_users(const char *path);
 

@@ -192,6 +192,13 @@ check_options(sasl_server_params_t *sparams)
         || getconfpath == NULL
         || getconfpath(context, &path) != SASL_OK || path == NULL)
         return;
+    {
+        g_autofree char *key = g_strconcat("sasl-options:",
+                                           sparams->appname, NULL);
+
+        if (!sd_shared_once(key))
+            return;     /* the other plugin of this process did it */
+    }
     dirs = g_strsplit(path, ":", -1);
     for (size_t i = 0; dirs[i] != NULL; i++) {
         g_autofree char *file = g_strdup_printf("%s/%s.conf", dirs[i],

@@ -183,6 +183,14 @@ START_TEST(test_realm_lookup_and_authenticate)
 }
 END_TEST
 
+START_TEST(test_once)
+{
+    ck_assert(sd_shared_once("test_once:a"));
+    ck_assert(!sd_shared_once("test_once:a"));
+    ck_assert(sd_shared_once("test_once:b"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -193,6 +201,7 @@ main(void)
     tcase_add_test(tc, test_one_registry_per_path);
     tcase_add_test(tc, test_failed_load_not_remembered);
     tcase_add_test(tc, test_fork_while_busy);
+    tcase_add_test(tc, test_once);
     tcase_add_test(tc, test_realm_strip);
     tcase_add_test(tc, test_realm_store_name);
     tcase_add_test(tc, test_realm_lookup_and_authenticate);
