@@ -8,3 +8,4 @@ include bench/cache.mk
 include bench/secret.mk
 
 include bench/internal.mk
+include bench/sasl.mk

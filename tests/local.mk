@@ -58,3 +58,4 @@ include tests/secret.mk
 include tests/sasl.mk
 include tests/internal.mk
 include tests/internal-cli.mk
+include tests/integration/sasl-daemons.mk
