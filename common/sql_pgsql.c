@@ -68,6 +68,28 @@ pgsql_disconnect(void *connection)
 }
 
 /* Connects without blocking beyond DEADLINE (see the header comment). */
+/*
+ * libpq's messages span lines ("...failed: Connection refused\n\tIs the
+ * server running..."); a log line must not, so the line breaks and the
+ * indentation after them become "; ".
+ */
+static char *
+pgsql_one_line(const char *message)
+{
+    GString *out = g_string_new(NULL);
+    for (const char *p = message; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            while (p[1] == '\n' || p[1] == '\r' || p[1] == '\t' || p[1] == ' ')
+                p++;
+            if (p[1] != '\0')
+                g_string_append(out, "; ");
+        } else {
+            g_string_append_c(out, *p);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
 static PGconn *
 connect_polled(const char *const *keys, const char *const *values,
                gint64 deadline, GError **error)
@@ -91,7 +113,7 @@ connect_polled(const char *const *keys, const char *const *values,
         state = PQconnectPoll(conn);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-        char *text = g_strchomp(g_strdup(PQerrorMessage(conn)));
+        char *text = pgsql_one_line(PQerrorMessage(conn));
         g_set_error(error, SD_ERROR_DOMAIN, SD_TEMPFAIL, "PostgreSQL: %s",
                     text);
         g_free(text);
@@ -159,8 +181,8 @@ fail(pgsql_connection *c, const PGresult *result, GError **error)
 {
     const char *message = result != NULL ? PQresultErrorMessage(result)
                                          : PQerrorMessage(c->conn);
-    char *text = g_strchomp(g_strdup(message != NULL && *message != '\0'
-                                     ? message : "connection lost"));
+    char *text = pgsql_one_line(message != NULL && *message != '\0'
+                                ? message : "connection lost");
     sd_result r = sd_fail(error, classify(c->conn, result), "PostgreSQL: %s",
                           text);
     g_free(text);
