@@ -254,6 +254,23 @@ record_new(unsigned line, const char *name, unsigned fields)
     return record;
 }
 
+/*
+ * Ends the reading of one LDIF entry or CSV row: on success the record
+ * takes P over, on failure P is freed and RESULT passed on.
+ */
+static sd_result
+record_finish(unsigned line, unsigned fields, sd_principal *p,
+              sd_result result, sd_import_record **record)
+{
+    if (result != SD_OK) {
+        sd_principal_free(p);
+        return result;
+    }
+    *record = record_new(line, NULL, fields);
+    (*record)->principal = p;
+    return SD_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Line formats: htpasswd, shadow, Dovecot passwd-file                 */
 /* ------------------------------------------------------------------ */
@@ -813,13 +830,7 @@ ldif_build(sd_import_reader *reader, GArray *attrs,
         sd_string_list_add_unique(p->emails,
                                   g_ptr_array_index(alternates, i));
     g_ptr_array_unref(alternates);
-    if (result != SD_OK) {
-        sd_principal_free(p);
-        return result;
-    }
-    *record = record_new(line, NULL, fields);
-    (*record)->principal = p;
-    return SD_OK;
+    return record_finish(line, fields, p, result, record);
 }
 
 static sd_result
@@ -1124,13 +1135,7 @@ csv_build(sd_import_reader *reader, GPtrArray *fields, unsigned line,
             result = malformed(reader, line, error, "%s: a member-of name "
                                "that is not printable UTF-8", name);
     }
-    if (result != SD_OK) {
-        sd_principal_free(p);
-        return result;
-    }
-    *record = record_new(line, NULL, reader->fields);
-    (*record)->principal = p;
-    return SD_OK;
+    return record_finish(line, reader->fields, p, result, record);
 }
 
 static sd_result
