@@ -593,6 +593,32 @@ run(internal_directory *d, connection *c, sqlite3_stmt *s, GError **error)
     return SD_OK;
 }
 
+/* Runs statement S like run(), but a failure whose extended code is
+ * CONFLICT (a constraint) sets *CONFLICTED and is no error: the caller
+ * looks up what it collided with, to name it.  SQLite undoes only the
+ * failed statement; the transaction stays open. */
+static sd_result
+run_or_conflict(internal_directory *d, connection *c, sqlite3_stmt *s,
+                int conflict, bool *conflicted, GError **error)
+{
+    *conflicted = false;
+    if (s == NULL)
+        return SD_ERROR;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE;
+    if (rc != SQLITE_DONE)
+        rc = sqlite3_extended_errcode(c->db);
+    sqlite3_reset(s);
+    if (rc == conflict) {
+        *conflicted = true;
+        return SD_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return db_fail(d, c->db, rc, error);
+    return SD_OK;
+}
+
 /* The fixed statements, run by id. */
 static sd_result
 run_id(internal_directory *d, connection *c, stmt_id id, GError **error)
@@ -1050,8 +1076,66 @@ insert_domain(internal_directory *d, connection *c, const char *domain,
     return run(d, c, s, error);
 }
 
-/* Writes the addresses of P (principal ID): each is checked against the
- * others' first, so a conflict names the principal holding it. */
+/* Is ADDRESS some principal's mailing list? */
+static sd_result
+is_list_address(internal_directory *d, connection *c, const char *address,
+                bool *is_list, GError **error)
+{
+    *is_list = false;
+    sqlite3_stmt *s = stmt(d, c, ST_RCPT_LIST, error);
+    if (s == NULL)
+        return SD_ERROR;
+    bind_text(s, 1, address);
+    int rc = sqlite3_step(s);
+    *is_list = rc == SQLITE_ROW;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(d, c->db, rc, error);
+    return SD_OK;
+}
+
+/* Inserts mailbox or alias ADDRESS (position I) of P (principal ID).
+ * The address is the table's primary key: the insert itself is the
+ * uniqueness check, and only when it fails is the holder looked up, so
+ * that the error names it. */
+static sd_result
+insert_email(internal_directory *d, connection *c, const sd_principal *p,
+             sqlite3_int64 id, guint i, const char *address, GError **error)
+{
+    bool is_list = false;
+    /* Its own lists were deleted with its other parts (or never were). */
+    if (sd_string_list_contains(p->lists, address))
+        return sd_fail(error, SD_ERROR, "directory '%s': address %s is "
+                       "already a mailing list (storing %s)", d->name,
+                       address, p->name);
+    sd_result result = is_list_address(d, c, address, &is_list, error);
+    if (result == SD_OK && is_list)
+        return sd_fail(error, SD_ERROR, "directory '%s': address %s is "
+                       "already a mailing list (storing %s)", d->name,
+                       address, p->name);
+    sqlite3_stmt *s = result == SD_OK ? stmt(d, c, ST_INSERT_EMAIL, error)
+                                      : NULL;
+    if (s == NULL)
+        return SD_ERROR;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+    bind_text(s, 3, address);
+    bool taken = false;
+    result = run_or_conflict(d, c, s, SQLITE_CONSTRAINT_PRIMARYKEY, &taken,
+                             error);
+    if (result == SD_OK && taken) {
+        result = check_address(d, c, address, false, p->name, error);
+        /* Taken, yet no holder found: still a failure. */
+        if (result == SD_OK)
+            result = sd_fail(error, SD_ERROR, "directory '%s': address %s "
+                             "is given twice (storing %s)", d->name, address,
+                             p->name);
+    }
+    return result;
+}
+
+/* Writes the addresses of P (principal ID): a conflict names the
+ * principal holding the address. */
 static sd_result
 write_addresses(internal_directory *d, connection *c, const sd_principal *p,
                 sqlite3_int64 id, GError **error)
@@ -1059,13 +1143,7 @@ write_addresses(internal_directory *d, connection *c, const sd_principal *p,
     sd_result result = SD_OK;
     for (guint i = 0; result == SD_OK && i < p->emails->len; i++) {
         const char *address = g_ptr_array_index(p->emails, i);
-        /* Its own lists were deleted with its other parts just now. */
-        if (sd_string_list_contains(p->lists, address))
-            result = sd_fail(error, SD_ERROR, "directory '%s': address %s "
-                             "is already a mailing list (storing %s)",
-                             d->name, address, p->name);
-        else
-            result = check_address(d, c, address, false, p->name, error);
+        result = insert_email(d, c, p, id, i, address, error);
         if (result == SD_OK && *address_domain(address) != '\0')
             result = insert_domain(d, c, address_domain(address), error);
     }
@@ -1075,8 +1153,6 @@ write_addresses(internal_directory *d, connection *c, const sd_principal *p,
         if (result == SD_OK && *address_domain(address) != '\0')
             result = insert_domain(d, c, address_domain(address), error);
     }
-    if (result == SD_OK)
-        result = insert_values(d, c, ST_INSERT_EMAIL, id, p->emails, error);
     if (result == SD_OK)
         result = insert_values(d, c, ST_INSERT_LIST, id, p->lists, error);
     return result;
@@ -1114,6 +1190,78 @@ delete_parts(internal_directory *d, connection *c, sqlite3_int64 id,
     return SD_OK;
 }
 
+/* Inserts P as a new principal; *TAKEN when its name's key is already
+ * stored (the unique index on name_key is the check: a new principal,
+ * the common case of an import, costs no lookup and no deletes). */
+static sd_result
+insert_principal(internal_directory *d, connection *c, const sd_principal *p,
+                 const char *key, sqlite3_int64 *id, bool *taken,
+                 GError **error)
+{
+    sqlite3_stmt *s = stmt(d, c, ST_INSERT_PRINCIPAL, error);
+    if (s == NULL)
+        return SD_ERROR;
+    bind_fields(s, p, key);
+    sd_result result = run_or_conflict(d, c, s, SQLITE_CONSTRAINT_UNIQUE,
+                                       taken, error);
+    if (result == SD_OK && !*taken)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return result;
+}
+
+/* Replaces the stored principal ID by P: its parts are deleted, its
+ * fields updated. */
+static sd_result
+update_principal(internal_directory *d, connection *c, const sd_principal *p,
+                 const char *key, sqlite3_int64 id, GError **error)
+{
+    sd_result result = delete_parts(d, c, id, error);
+    sqlite3_stmt *s = result == SD_OK ? stmt(d, c, ST_UPDATE_PRINCIPAL,
+                                             error)
+                                      : NULL;
+    if (s == NULL)
+        return SD_ERROR;
+    bind_fields(s, p, key);
+    sqlite3_bind_int64(s, 6, id);
+    return run(d, c, s, error);
+}
+
+/* Writes the row of P in the open transaction of C, as MODE says; *ID
+ * its id. */
+static sd_result
+write_row(internal_directory *d, connection *c, const sd_principal *p,
+          sd_store_mode mode, const char *key, sqlite3_int64 *id,
+          GError **error)
+{
+    bool exists = false;
+    char *existing = NULL;
+    sd_result result = SD_OK;
+    if (mode != SD_STORE_REPLACE)
+        result = insert_principal(d, c, p, key, id, &exists, error);
+    if (result == SD_OK && (mode == SD_STORE_REPLACE || exists)) {
+        result = find_id(d, c, key, id, &existing, error);
+        exists = result == SD_OK;
+        if (result == SD_NOTFOUND && mode == SD_STORE_REPLACE)
+            result = sd_fail(error, SD_NOTFOUND, "directory '%s': no "
+                             "principal named '%s'", d->name, p->name);
+        else if (result == SD_NOTFOUND)
+            /* The insert collided, yet no row has the key. */
+            result = sd_fail(error, SD_ERROR, "directory '%s': database "
+                             "%s: principal %s collides with no stored "
+                             "name", d->name, d->path, p->name);
+    }
+    if (result == SD_OK && exists && mode == SD_STORE_CREATE)
+        result = sd_fail(error, SD_ERROR, "directory '%s': principal %s "
+                         "already exists%s%s%s", d->name, p->name,
+                         strcmp(existing, p->name) != 0 ? " (as " : "",
+                         strcmp(existing, p->name) != 0 ? existing : "",
+                         strcmp(existing, p->name) != 0 ? ")" : "");
+    else if (result == SD_OK && exists)
+        result = update_principal(d, c, p, key, *id, error);
+    g_free(existing);
+    return result;
+}
+
 /* Writes P in the open transaction of C, as MODE says. */
 static sd_result
 write_principal(internal_directory *d, connection *c, const sd_principal *p,
@@ -1121,37 +1269,7 @@ write_principal(internal_directory *d, connection *c, const sd_principal *p,
 {
     char *key = name_key(p->name);
     sqlite3_int64 id = 0;
-    char *existing = NULL;
-    sd_result result = find_id(d, c, key, &id, &existing, error);
-    bool exists = result == SD_OK;
-    if (result == SD_NOTFOUND)
-        result = SD_OK;
-    if (result == SD_OK && exists && mode == SD_STORE_CREATE)
-        result = sd_fail(error, SD_ERROR, "directory '%s': principal %s "
-                         "already exists%s%s%s", d->name, p->name,
-                         strcmp(existing, p->name) != 0 ? " (as " : "",
-                         strcmp(existing, p->name) != 0 ? existing : "",
-                         strcmp(existing, p->name) != 0 ? ")" : "");
-    else if (result == SD_OK && !exists && mode == SD_STORE_REPLACE)
-        result = sd_fail(error, SD_NOTFOUND, "directory '%s': no principal "
-                         "named '%s'", d->name, p->name);
-    else if (result == SD_OK && exists)
-        result = delete_parts(d, c, id, error);
-    if (result == SD_OK) {
-        sqlite3_stmt *s = stmt(d, c, exists ? ST_UPDATE_PRINCIPAL
-                                            : ST_INSERT_PRINCIPAL, error);
-        if (s == NULL) {
-            result = SD_ERROR;
-        } else {
-            bind_fields(s, p, key);
-            if (exists)
-                sqlite3_bind_int64(s, 6, id);
-            result = run(d, c, s, error);
-            if (!exists && result == SD_OK)
-                id = sqlite3_last_insert_rowid(c->db);
-        }
-    }
-    g_free(existing);
+    sd_result result = write_row(d, c, p, mode, key, &id, error);
     g_free(key);
     if (result == SD_OK)
         result = insert_values(d, c, ST_INSERT_SECRET, id, p->secrets, error);

@@ -65,6 +65,30 @@ is_valid_a_label_domain(const char *domain)
     }
 }
 
+/* Is every byte of the first LEN of TEXT ASCII? */
+static bool
+is_ascii(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* Does some label of DOMAIN start with the ACE prefix "xn--"?  Such a
+ * label goes through GLib's IDN code, which checks its Punycode. */
+static bool
+has_ace_label(const char *domain)
+{
+    for (const char *p = domain; ; p++) {
+        if (g_ascii_strncasecmp(p, "xn--", 4) == 0)
+            return true;
+        p = strchr(p, '.');
+        if (p == NULL)
+            return false;
+    }
+}
+
 char *
 sd_domain_normalize(const char *domain, GError **error)
 {
@@ -81,16 +105,24 @@ sd_domain_normalize(const char *domain, GError **error)
         return NULL;
     }
     /* One trailing dot is the DNS root, not part of the name. */
-    char *copy = g_strndup(domain, domain[len - 1] == '.' ? len - 1 : len);
-    char *ascii = g_hostname_to_ascii(copy);
-    g_free(copy);
-    if (ascii == NULL) {
-        sd_fail(error, SD_NOTFOUND,
-                "'%s' is not a valid internationalized domain name", domain);
-        return NULL;
+    size_t name_len = domain[len - 1] == '.' ? len - 1 : len;
+    char *lower;
+    if (is_ascii(domain, name_len) && !has_ace_label(domain)) {
+        /* Nothing for IDNA to map (a bulk import's common case): its
+         * result would be the name lowercased, checked below alike. */
+        lower = g_ascii_strdown(domain, (gssize)name_len);
+    } else {
+        char *copy = g_strndup(domain, name_len);
+        char *ascii = g_hostname_to_ascii(copy);
+        g_free(copy);
+        if (ascii == NULL) {
+            sd_fail(error, SD_NOTFOUND, "'%s' is not a valid "
+                    "internationalized domain name", domain);
+            return NULL;
+        }
+        lower = g_ascii_strdown(ascii, -1);
+        g_free(ascii);
     }
-    char *lower = g_ascii_strdown(ascii, -1);
-    g_free(ascii);
     if (!is_valid_a_label_domain(lower)) {
         sd_fail(error, SD_NOTFOUND, "'%s' is not a valid domain name",
                 domain);
@@ -123,7 +155,10 @@ sd_address_normalize(const char *address, GError **error)
     char *domain = sd_domain_normalize(at + 1, error);
     if (domain == NULL)
         return NULL;
-    char *local = g_utf8_strdown(address, at - address);
+    /* An ASCII local part needs no Unicode case tables. */
+    char *local = is_ascii(address, (size_t)(at - address))
+                  ? g_ascii_strdown(address, at - address)
+                  : g_utf8_strdown(address, at - address);
     char *result = g_strconcat(local, "@", domain, NULL);
     g_free(local);
     g_free(domain);

@@ -231,6 +231,35 @@ START_TEST(create_and_read_back)
 }
 END_TEST
 
+/* Addresses are normalized in place: repeats (after normalization) are
+ * dropped keeping the first's position, and a bad one after good ones
+ * fails the store without leaking or freeing twice (ASan run). */
+START_TEST(repeated_addresses_dropped)
+{
+    sd_principal *p = make("dup", SD_PRINCIPAL_INDIVIDUAL,
+                           "Dup@Example.org", "a@example.org",
+                           "dup@EXAMPLE.org.", "A@Example.Org", "b@example.org",
+                           NULL);
+    store_ok(p, SD_STORE_CREATE);
+    sd_principal *got = stored("dup");
+    ck_assert_uint_eq(got->emails->len, 3);
+    ck_assert_str_eq(g_ptr_array_index(got->emails, 0), "dup@example.org");
+    ck_assert_str_eq(g_ptr_array_index(got->emails, 1), "a@example.org");
+    ck_assert_str_eq(g_ptr_array_index(got->emails, 2), "b@example.org");
+    sd_principal_free(got);
+
+    GError *error = NULL;
+    p = make("bad", SD_PRINCIPAL_INDIVIDUAL, "X@example.org",
+             "x@example.org", "not an address", "y@example.org", NULL);
+    expect(sd_directory_store_principal(dir, p, SD_STORE_CREATE, &error),
+           SD_ERROR, &error, "principal bad: address 'not an address'");
+    g_clear_error(&error);
+    sd_principal_free(p);
+    ck_assert_int_eq(sd_directory_rcpt(dir, "x@example.org", NULL, NULL,
+                                       NULL), SD_NOTFOUND);
+}
+END_TEST
+
 START_TEST(names_unique_case_insensitively)
 {
     store_ok(make("bob", SD_PRINCIPAL_INDIVIDUAL, NULL), SD_STORE_CREATE);
@@ -1056,6 +1085,7 @@ internal_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, create_and_read_back);
+    tcase_add_test(tc, repeated_addresses_dropped);
     tcase_add_test(tc, names_unique_case_insensitively);
     tcase_add_test(tc, addresses_unique_case_insensitively);
     tcase_add_test(tc, modes_and_atomic_batches);
