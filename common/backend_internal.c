@@ -58,6 +58,7 @@
 #include "sd_backend.h"
 #include "sd_log.h"
 #include "sd_secret.h"
+#include "sd_sqlite.h"
 
 #define DEFAULT_TIMEOUT_MS 5000u
 /* Idle connections kept per directory; more are closed when released. */
@@ -267,29 +268,10 @@ connection_close(connection *c)
     g_free(c);
 }
 
-/* Which SQLite failures are the store's state rather than a fault. */
-static sd_result
-classify(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_NOMEM:
-    case SQLITE_PROTOCOL:
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
-        return SD_TEMPFAIL;
-    default:
-        return SD_ERROR;
-    }
-}
-
 static sd_result
 db_fail(internal_directory *d, sqlite3 *db, int rc, GError **error)
 {
-    sd_result result = classify(rc);
+    sd_result result = sd_sqlite_result(rc);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         return sd_fail(error, result, "directory '%s': database %s is "
                        "locked by another writer for longer than the "

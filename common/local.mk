@@ -31,7 +31,8 @@ common_libsasldir_la_LIBADD = $(GLIB_LIBS) $(LIBCRYPTO_LIBS) \
 	$(LIBXCRYPT_LIBS) $(LIBSASL2_LIBS) $(LIBARGON2_LIBS) $(LIBOATH_LIBS)
 # The SQL engines, each only when configure found its library.
 if HAVE_SQLITE
-common_libsasldir_la_SOURCES += common/sql_sqlite.c common/backend_internal.c
+common_libsasldir_la_SOURCES += common/sql_sqlite.c common/backend_internal.c \
+	common/sd_sqlite.h
 common_libsasldir_la_CFLAGS += $(SQLITE_CFLAGS)
 common_libsasldir_la_LIBADD += $(SQLITE_LIBS)
 endif
@@ -46,7 +47,7 @@ common_libsasldir_la_CFLAGS += $(PGSQL_CFLAGS)
 common_libsasldir_la_LIBADD += $(PGSQL_LIBS)
 endif
 EXTRA_DIST += common/sql_sqlite.c common/sql_mysql.c common/sql_pgsql.c \
-	common/backend_internal.c
+	common/backend_internal.c common/sd_sqlite.h
 # Only the sd_ interface is exported; everything else stays private.
 common_libsasldir_la_LDFLAGS = $(AM_LDFLAGS) \
 	-version-info $(LIBSASLDIR_LT_VERSION) \

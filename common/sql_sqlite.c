@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "sd_sql.h"
+#include "sd_sqlite.h"
 
 typedef struct sqlite_connection {
     sqlite3 *db;
@@ -55,9 +56,8 @@ sqlite_connect(const sd_sql_target *target, uint64_t timeout_ms,
     return c;
 }
 
-/* Which failures are the file's state rather than the query's fault. */
-static sd_result
-classify(int rc)
+sd_result
+sd_sqlite_result(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -66,6 +66,8 @@ classify(int rc)
     case SQLITE_CANTOPEN:
     case SQLITE_NOMEM:
     case SQLITE_PROTOCOL:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
         return SD_TEMPFAIL;
     default:
         return SD_ERROR;
@@ -75,7 +77,7 @@ classify(int rc)
 static sd_result
 fail(sqlite_connection *c, int rc, GError **error)
 {
-    sd_result result = classify(rc);
+    sd_result result = sd_sqlite_result(rc);
     return sd_fail(error, result, "SQLite: %s", sqlite3_errmsg(c->db));
 }
 
