@@ -238,7 +238,9 @@ job_done(gpointer data)
     gint64 elapsed = g_get_monotonic_time() - j->started_us;
     sd_log(j->outcome.result == SD_TEMPFAIL ? SD_LOG_WARNING
            : j->outcome.result == SD_ERROR ? SD_LOG_ERROR : SD_LOG_INFO,
-           "%s %s (%.1f ms)", j->outcome.log, c->peer, elapsed / 1000.0);
+           "%s %s (%.1f ms)%s%s", j->outcome.log, c->peer, elapsed / 1000.0,
+           j->outcome.detail != NULL ? ": " : "",
+           j->outcome.detail != NULL ? j->outcome.detail : "");
     conn_reply_saslauthd(c, j->outcome.reply);
     job_free(j);
     return G_SOURCE_REMOVE;
