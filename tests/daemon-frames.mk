@@ -13,3 +13,11 @@ tests_test_daemon_frames_CFLAGS = $(DAEMON_TEST_CFLAGS)
 tests_test_daemon_frames_LDADD = $(TEST_LDADD)
 
 TESTS += tests/test_daemon_frames
+
+check_PROGRAMS += tests/test_socketmap
+tests_test_socketmap_SOURCES = tests/test_socketmap.c tests/sd_check.h \
+	daemon/socketmap.c daemon/socketmap.h
+tests_test_socketmap_CFLAGS = $(DAEMON_TEST_CFLAGS)
+tests_test_socketmap_LDADD = $(TEST_LDADD)
+
+TESTS += tests/test_socketmap
