@@ -59,3 +59,4 @@ include tests/sasl.mk
 include tests/internal.mk
 include tests/internal-cli.mk
 include tests/integration/sasl-daemons.mk
+include tests/daemon-ops.mk

@@ -1,0 +1,3 @@
+## daemon/ -- sasldird, the saslauthd-compatible daemon.
+
+include daemon/ops.mk
