@@ -1,13 +1,10 @@
 ## daemon/ops.mk -- sasldird's control socket (daemon/control.c),
 ## metrics (daemon/metrics.c, HTTP with libmicrohttpd in
 ## daemon/metrics_http.c) and failed-login penalty (daemon/penalty.c).
-## Included from daemon/local.mk; daemon/local.mk adds
-## $(DAEMON_OPS_FILES) to sasldird's sources and the flags below to
-## its CFLAGS and LDADD.
+## Included from daemon/local.mk, after sasldird's own variables: this
+## adds the modules to it.  The headers are in daemon/local.mk's list.
 
-DAEMON_OPS_FILES = daemon/control.c daemon/control.h \
-	daemon/metrics.c daemon/metrics_http.c daemon/metrics.h \
-	daemon/penalty.c daemon/penalty.h
-DAEMON_OPS_COMPILE_FLAGS = $(LIBMICROHTTPD_CFLAGS)
-DAEMON_OPS_LINK_LIBS = $(LIBMICROHTTPD_LIBS)
-EXTRA_DIST += $(DAEMON_OPS_FILES)
+daemon_sasldird_SOURCES += daemon/control.c daemon/metrics.c \
+	daemon/metrics_http.c daemon/penalty.c
+daemon_sasldird_CFLAGS += $(LIBMICROHTTPD_CFLAGS)
+daemon_sasldird_LDADD += $(LIBMICROHTTPD_LIBS)
