@@ -14,3 +14,4 @@ daemon_sasldird_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 daemon_sasldird_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 daemon_sasldird_LDADD = common/libsasldir.la $(GLIB_LIBS)
 
+include daemon/ops.mk
