@@ -8,7 +8,7 @@
 ##   the exposition text, and GET /metrics over libmicrohttpd fetched
 ##   with curl).
 
-DAEMON_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/daemon
+# DAEMON_TEST_CFLAGS: defined in tests/daemon-frames.mk (automake refuses two definitions).
 
 check_PROGRAMS += tests/test_penalty tests/test_control
 tests_test_penalty_SOURCES = tests/test_penalty.c tests/sd_check.h \
