@@ -1067,6 +1067,9 @@ server_free(server *srv)
         g_thread_pool_free(srv->workers, FALSE, TRUE);
     if (srv->control_worker != NULL)
         g_thread_pool_free(srv->control_worker, FALSE, TRUE);
+    /* GLib keeps finished pool threads for reuse; end them, so what
+     * libraries keep per thread (OpenSSL, libpq) is released. */
+    g_thread_pool_stop_unused_threads();
     if (srv->loop != NULL)
         g_main_loop_unref(srv->loop);
     if (srv->penalty != NULL)
