@@ -62,3 +62,4 @@ include tests/daemon-frames.mk
 include tests/integration/sasl-daemons.mk
 include tests/integration/daemon.mk
 include tests/daemon-ops.mk
+include tests/integration/daemon-socketmap.mk
