@@ -63,3 +63,4 @@ include tests/integration/sasl-daemons.mk
 include tests/integration/daemon.mk
 include tests/server.mk
 include tests/daemon-ops.mk
+include tests/integration/daemon-socketmap.mk
