@@ -22,3 +22,9 @@ tests_test_control_CFLAGS = $(OPS_TEST_CFLAGS) $(LIBMICROHTTPD_CFLAGS)
 tests_test_control_LDADD = $(TEST_LDADD) $(LIBMICROHTTPD_LIBS)
 
 TESTS += tests/test_penalty tests/test_control
+
+## tests/integration/daemon-control.test: a running sasldird (started
+##   with tests/integration/daemon-lib.sh) and the sasldir tool over its
+##   control socket; metrics over HTTP with curl; the penalty timed.
+TESTS += tests/integration/daemon-control.test
+EXTRA_DIST += tests/integration/daemon-control.test

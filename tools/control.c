@@ -90,7 +90,9 @@ read_answer(int fd)
         ssize_t got = recv(fd, buffer, sizeof buffer, 0);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got == 0)
+        /* A daemon that refused us closed without reading our request,
+         * which the kernel reports as a reset after the answer. */
+        if (got == 0 || (got < 0 && errno == ECONNRESET && answer->len > 0))
             return answer;
         if (got < 0 || answer->len + (size_t)got > ANSWER_MAX) {
             int saved = got < 0 ? errno : EMSGSIZE;
@@ -167,9 +169,16 @@ control_ask(cli_state *cli, const char *request, control_announce announce)
     bool sent = write_all(fd, line, strlen(line));
     g_free(line);
     int saved = errno;
-    GString *answer = sent ? read_answer(fd) : NULL;
-    if (answer == NULL && sent)
+    /* Read even when sending failed: a daemon that refuses a peer
+     * answers at once and closes without reading the request. */
+    GString *answer = read_answer(fd);
+    if (answer != NULL && answer->len == 0 && !sent) {
+        /* Nothing came back: the failed send is the news. */
+        g_string_free(answer, TRUE);
+        answer = NULL;
+    } else if (answer == NULL && sent) {
         saved = errno;
+    }
     close(fd);
     int status = EXIT_TEMPFAIL;
     const char *body = NULL;
