@@ -62,8 +62,11 @@ START_TEST(test_unknown_keys)
 {
     expect_error(MEMORY "colour = \"blue\"\n",
                  "t.toml:3: directory.d.colour: unknown key", NULL);
+    expect_error("[servers]\nport = 1\n" MEMORY,
+                 "t.toml:1: servers: unknown key", NULL);
+    /* [server] is sasldird's section: its keys are checked too. */
     expect_error("[server]\nport = 1\n" MEMORY,
-                 "t.toml:1: server: unknown key", NULL);
+                 "t.toml:2: server.port: unknown key", NULL);
     expect_error(MEMORY "[directory.d.options]\nsubaddresing = true\n",
                  "t.toml:4: directory.d.options.subaddresing: unknown key",
                  NULL);
