@@ -132,6 +132,21 @@ open_sockets(const sd_server_settings *settings, const process_ids *ids,
 static int
 check_only(const char *path)
 {
+    /* As the daemon's user, like the daemon: a store the check creates
+     * must belong to that user, not to root. */
+    sd_server_settings *settings = read_server_settings(path);
+    if (settings != NULL && settings->user != NULL && geteuid() == 0) {
+        process_ids ids;
+        GError *error = NULL;
+        if (!process_lookup_ids(settings, &ids, &error)
+            || !process_drop_privileges(settings, &ids, &error)) {
+            fprintf(stderr, "sasldird: %s: %s\n", path, error->message);
+            g_clear_error(&error);
+            sd_server_settings_free(settings);
+            return 1;
+        }
+    }
+    sd_server_settings_free(settings);
     sd_registry *registry = load_registry(path);
     if (registry == NULL)
         return 1;
@@ -222,12 +237,15 @@ main(int argc, char **argv)
     }
     /* Replies to clients that left must not kill the daemon. */
     signal(SIGPIPE, SIG_IGN);
-    const char *path = opt_config;
-    if (path == NULL)
-        path = g_getenv("SASLDIR_CONFIG");
-    if (path == NULL || *path == '\0')
-        path = SD_DEFAULT_CONFIG;
+    const char *given = opt_config;
+    if (given == NULL)
+        given = g_getenv("SASLDIR_CONFIG");
+    if (given == NULL || *given == '\0')
+        given = SD_DEFAULT_CONFIG;
+    /* A daemon runs in "/": a reload must still find a relative path. */
+    char *path = g_canonicalize_filename(given, NULL);
     int status = opt_test ? check_only(path) : start(path);
+    g_free(path);
     g_free(opt_config);
     return status;
 }

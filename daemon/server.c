@@ -510,6 +510,18 @@ dispatch_saslauthd(conn *c)
     /* The parser's copy of the password goes now. */
     saslauthd_parser_free(c->saslauthd);
     c->saslauthd = NULL;
+    /* A cache hit costs a keyed hash: answered here, it spares two
+     * thread hand-offs, half of what a request costs otherwise. */
+    if (saslauthd_answer_cached(j->registry, (const char *const *)j->fields,
+                                &j->outcome)) {
+        conn_stop_reading(c);
+        c->state = CONN_WORKING;
+        j->result = j->outcome.result;
+        sd_secret_free(j->fields[SASLAUTHD_PASSWORD]);
+        j->fields[SASLAUTHD_PASSWORD] = NULL;
+        saslauthd_done(j);
+        return;
+    }
     dispatch(c, j, c->srv->workers);
 }
 
