@@ -12,8 +12,10 @@
  *
  * Input: bytes as they arrive, in any chunking.  Results: FRAME_MORE
  * (feed more), FRAME_DONE (the request is in the parser), FRAME_ERROR
- * with a static reason ("field 2 is 5000 bytes, more than max-field
- * 4096", "bytes after the last field", ...).  A field longer than the
+ * with a reason that names the field, never its contents ("the password
+ * field is 5000 bytes, more than max-field 4096", "the login field holds
+ * a NUL byte", "bytes after the last field"), valid until the parser is
+ * freed.  MAX_FIELD 0 (or over 65535) means the wire's own limit, 65535.  A field longer than the
  * limit is refused as soon as its length is read, before its bytes
  * arrive, so a client cannot make the daemon buffer more than
  * 5 * (2 + limit) bytes.  A field holding a NUL byte is an error (no

@@ -7,14 +7,16 @@
 
 if ENABLE_FUZZERS
 noinst_PROGRAMS += fuzz/fuzz-socketmap
+# The library's sources are compiled into the target too, so that the
+# directory code behind the maps (address rules, rcpt, expand) is
+# instrumented and guides the fuzzer, not only the two daemon modules.
 fuzz_fuzz_socketmap_SOURCES = fuzz/socketmap.c daemon/netstring.c \
-	daemon/socketmap.c
+	daemon/socketmap.c $(common_libsasldir_la_SOURCES)
 fuzz_fuzz_socketmap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
-fuzz_fuzz_socketmap_CFLAGS = $(SD_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	$(GLIB_CFLAGS)
-# -no-install: a real executable, not a libtool wrapper script.
-fuzz_fuzz_socketmap_LDFLAGS = -fsanitize=fuzzer,address,undefined -no-install
-fuzz_fuzz_socketmap_LDADD = common/libsasldir.la $(GLIB_LIBS)
+fuzz_fuzz_socketmap_CFLAGS = $(common_libsasldir_la_CFLAGS) -g -O1 \
+	-fsanitize=fuzzer,address,undefined
+fuzz_fuzz_socketmap_LDFLAGS = -fsanitize=fuzzer,address,undefined
+fuzz_fuzz_socketmap_LDADD = $(common_libsasldir_la_LIBADD)
 endif
 
 EXTRA_DIST += fuzz/socketmap.c fuzz/socketmap.dict \
