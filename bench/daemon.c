@@ -21,8 +21,10 @@
  * usage: bench/daemon [--users N] [--seconds S] [--rounds R]
  *            [--clients 1,8,32] [--realm R] [--service S]
  *            [--target LABEL:CLIENTS:RATIO] PEER=SOCKET LABEL=SOCKET...
- *        bench/daemon --count N [--clients C] LABEL=SOCKET
- *            (a fixed number of requests, no rounds: for soak runs)
+ *        bench/daemon --count N [--clients C] [--mix] LABEL=SOCKET
+ *            (a fixed number of requests, no rounds: for soak runs;
+ *            --mix: random users, 1 in 16 a wrong password and 1 in 16
+ *            an unknown user, which must be answered NO)
  */
 #include "config.h"
 
@@ -206,6 +208,11 @@ check_case(const bench_case *c)
         die("%s: %s with a wrong password answered \"%s\"", c->label, login, reply);
 }
 
+/* With --mix (soak runs): users drawn at random, one request in 16 a
+ * wrong password and one in 16 an unknown user, both expecting NO, so
+ * that the failure paths and cache evictions run too. */
+static gboolean mix;
+
 static gpointer
 worker_main(gpointer data)
 {
@@ -213,6 +220,7 @@ worker_main(gpointer data)
     run *r = w->r;
     char login[32], password[40], reply[512], error[256];
     unsigned u = w->index * (users / r->threads + 1);
+    GRand *rand = g_rand_new_with_seed(w->index + 1);
     while (now_seconds() < r->start)
         g_usleep(100);
     for (;;) {
@@ -223,10 +231,21 @@ worker_main(gpointer data)
         double t0 = now_seconds();
         if (r->count_limit == 0 && t0 >= r->end)
             break;
-        user_of(u++ % users, login, password);
+        bool want_ok = true;
+        if (mix) {
+            gint32 kind = g_rand_int_range(rand, 0, 16);
+            user_of((unsigned)g_rand_int_range(rand, 0, (gint32)users), login, password);
+            if (kind == 0)
+                g_strlcpy(password, "wrong-password", sizeof password);
+            else if (kind == 1)
+                g_strlcpy(login, "nobody-here", sizeof login);
+            want_ok = kind > 1;
+        } else {
+            user_of(u++ % users, login, password);
+        }
         bool ok = ask(r->c->socket, login, password, reply, sizeof reply, error, sizeof error);
         double us = (now_seconds() - t0) * 1e6;
-        if (!ok || !is_ok(reply)) {
+        if (!ok || is_ok(reply) != want_ok || (!want_ok && strncmp(reply, "NO", 2) != 0)) {
             if (w->errors++ == 0)
                 snprintf(w->first_error, sizeof w->first_error, "%.20s: %.100s",
                          login, ok ? reply : error);
@@ -235,6 +254,7 @@ worker_main(gpointer data)
         w->done++;
         g_array_append_val(w->latency_us, us);
     }
+    g_rand_free(rand);
     return NULL;
 }
 
@@ -319,6 +339,7 @@ main(int argc, char **argv)
         { "service", 0, 0, G_OPTION_ARG_STRING, &service_opt, "the service field (smtp)", "S" },
         { "target", 0, 0, G_OPTION_ARG_STRING, &target, "LABEL:CLIENTS:RATIO, a rate ratio to the peer to check", "T" },
         { "count", 0, 0, G_OPTION_ARG_INT64, &count, "one run of exactly N requests, no rounds", "N" },
+        { "mix", 0, 0, G_OPTION_ARG_NONE, &mix, "random users, 1/16 wrong passwords, 1/16 unknown users", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL }
     };
     GOptionContext *ctx = g_option_context_new("PEER=SOCKET [LABEL=SOCKET...]");
