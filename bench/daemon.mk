@@ -10,3 +10,6 @@ bench_daemon_SOURCES = bench/daemon.c
 bench_daemon_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 bench_daemon_LDADD = $(GLIB_LIBS)
 EXTRA_DIST += bench/daemon.sh bench/soak.sh
+
+TESTS += tests/integration/bench-daemon-smoke.test
+EXTRA_DIST += tests/integration/bench-daemon-smoke.test

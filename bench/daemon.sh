@@ -25,7 +25,9 @@
 # other process sees the mount.
 #
 # usage: bench/daemon.sh BUILD-DIR [SECONDS [ROUNDS [USERS]]]
-#   (from the source tree; SASLAUTHD_PROCS=5 sets saslauthd -n)
+#   (defaults 2, 3, 200; SASLAUTHD_PROCS=5 sets saslauthd -n)
+# Exit status: bench/daemon's (1 when a request failed), 77 when root,
+# unshare or a tool is missing.
 set -eu
 top_builddir=$(cd "${1:?usage: bench/daemon.sh BUILD-DIR [SECONDS [ROUNDS [USERS]]]}" && pwd)
 seconds=${2:-2}
@@ -36,10 +38,13 @@ bench=$top_builddir/bench/daemon
 sasldir=$top_builddir/tools/sasldir
 sasldird=$top_builddir/daemon/sasldird
 
+# What this machine lacks exits 77 (a test running this script skips).
 for tool in saslauthd saslpasswd2 unshare python3; do
-    command -v "$tool" >/dev/null || { echo "bench/daemon.sh: $tool not found" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "bench/daemon.sh: $tool not found" >&2; exit 77; }
 done
-[ "$(id -u)" = 0 ] || { echo "bench/daemon.sh: needs root (saslauthd runs in a private mount namespace)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench/daemon.sh: needs root (saslauthd runs in a private mount namespace)" >&2; exit 77; }
+unshare --mount --propagation private true 2>/dev/null \
+    || { echo "bench/daemon.sh: unshare --mount is not permitted here" >&2; exit 77; }
 
 tmp=$(mktemp -d /tmp/bench-daemon.XXXXXX)
 pids=
