@@ -22,7 +22,8 @@ common_libsasldir_la_SOURCES = \
 	common/backend_sql.c common/sd_sql.h \
 	common/sd_sasl.c common/sd_sasl.h \
 	common/sd_shared.c common/sd_shared.h \
-	common/sd_realm.c common/sd_realm.h
+	common/sd_realm.c common/sd_realm.h \
+	common/sd_server.c common/sd_server.h
 
 common_libsasldir_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS) $(LIBXCRYPT_CFLAGS) $(LIBSASL2_CFLAGS) \

@@ -13,6 +13,7 @@
 #include "sd_directory.h"
 #include "sd_log.h"
 #include "sd_secret.h"
+#include "sd_server.h"
 
 struct sd_directory {
     char *name;
@@ -33,6 +34,7 @@ struct sd_registry {
     GPtrArray *directories;     /* sd_directory*, owned */
     sd_directory *default_directory;
     sd_secret_policy *secret_policy;        /* [secret] */
+    sd_server_settings *server;             /* [server] */
 };
 
 /* The drivers built into this library. */
@@ -301,6 +303,7 @@ registry_free(sd_registry *registry)
 {
     g_ptr_array_unref(registry->directories);
     sd_secret_policy_free(registry->secret_policy);
+    sd_server_settings_free(registry->server);
     g_free(registry->path);
     g_free(registry);
 }
@@ -329,6 +332,12 @@ const sd_secret_policy *
 sd_registry_secret_policy(const sd_registry *registry)
 {
     return registry->secret_policy;
+}
+
+const sd_server_settings *
+sd_registry_server_settings(const sd_registry *registry)
+{
+    return registry->server;
 }
 
 sd_directory *
@@ -466,6 +475,7 @@ registry_from_cfg(sd_cfg *cfg, GError **error)
     open_directories(registry, &root, names);
     sd_cfg_skip_unused_stores(cfg);
     choose_default(registry, &root, names);
+    registry->server = sd_server_settings_read(&root, registry);
     if (registry->default_directory == NULL && sd_cfg_error_count(cfg) == 0)
         sd_cfg_error(&root, NULL, 1, "no enabled directory is left to "
                      "authenticate with");

@@ -90,6 +90,16 @@ const sd_server_settings *sd_registry_server_settings(
  * a directory backend is down.  NULL when off or unreadable (free it). */
 char *sd_server_control_socket_of(const char *config_path);
 
+/* For the registry (registry_from_cfg) and tests: the defaults, and
+ * [server] of ROOT read with its errors recorded in ROOT's
+ * configuration; directory names are checked against REGISTRY, whose
+ * directories must be open already (NULL: names are not checked). */
+struct sd_cfg_table;
+sd_server_settings *sd_server_settings_new(void);
+sd_server_settings *sd_server_settings_read(struct sd_cfg_table *root,
+                                            sd_registry *registry);
+void sd_server_settings_free(sd_server_settings *settings);
+
 G_END_DECLS
 
 #endif

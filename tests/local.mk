@@ -58,4 +58,5 @@ include tests/secret.mk
 include tests/sasl.mk
 include tests/internal.mk
 include tests/internal-cli.mk
+include tests/daemon-frames.mk
 include tests/integration/sasl-daemons.mk

@@ -1,0 +1,53 @@
+/*
+ * process.h - what sasldird does to itself as a UNIX process: its
+ * listening sockets, dropping privileges, daemonizing, the pid file and
+ * where its log lines go.
+ *
+ * Failures return false with a GError naming the path, user or group
+ * concerned; the caller (sasldird's start-up) prints it and exits.
+ */
+#ifndef PROCESS_H
+#define PROCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <glib.h>
+
+#include "sd_server.h"
+
+/* The uid and gids [server] names, looked up in the passwd and group
+ * databases; (uid_t)-1 / (gid_t)-1 for what is unset. */
+typedef struct process_ids {
+    uid_t user;
+    gid_t user_group;       /* [server] group, else the user's own group */
+    gid_t socket_group;
+    gid_t control_group;
+} process_ids;
+
+bool process_lookup_ids(const sd_server_settings *settings, process_ids *ids,
+                        GError **error);
+
+/*
+ * A listening, non-blocking UNIX stream socket at PATH with MODE, owned
+ * by OWNER and GROUP (-1: leave).  A stale socket at PATH is replaced;
+ * anything else there (a file, a directory, a socket some process still
+ * answers on) is an error.  Returns the descriptor or -1.
+ */
+int process_listen(const char *path, unsigned mode, uid_t owner, gid_t group,
+                   GError **error);
+
+/* Switches to IDS' user and group with that user's supplementary
+ * groups; a no-op when no user is configured. */
+bool process_drop_privileges(const sd_server_settings *settings,
+                             const process_ids *ids, GError **error);
+
+/* Detaches from the terminal (fork, setsid, stdio to /dev/null). */
+bool process_daemonize(GError **error);
+
+bool process_write_pid_file(const char *path, GError **error);
+
+/* Log lines go to syslog (facility auth) or standard error with a time
+ * stamp, at LEVEL and above. */
+void process_log_to(bool syslog, int level);
+
+#endif

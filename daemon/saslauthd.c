@@ -1,0 +1,131 @@
+/*
+ * saslauthd.c - the answer to one saslauthd request (see saslauthd.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "saslauthd.h"
+#include "saslauthd_frame.h"
+#include "sd_realm.h"
+#include "sd_server.h"
+
+/* A copy of TEXT fit for a log line: control characters become '?', so
+ * a client cannot forge log lines with a name holding a newline. */
+static char *
+printable(const char *text)
+{
+    char *copy = g_strdup(text);
+    for (char *p = copy; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return copy;
+}
+
+/* The directory for REALM and the name to authenticate there. */
+static sd_directory *
+choose_directory(sd_registry *registry, const char *login, const char *realm,
+                 char **name, const char **rule_realm)
+{
+    const sd_server_settings *settings = sd_registry_server_settings(registry);
+    *rule_realm = NULL;
+    if (*realm == '\0') {
+        *name = g_strdup(login);
+        return sd_registry_default(registry);
+    }
+    char *key = g_utf8_strdown(realm, -1);
+    const char *mapped = g_hash_table_lookup(settings->realm_directory, key);
+    g_free(key);
+    if (mapped != NULL) {
+        *name = g_strdup(login);
+        return sd_registry_get(registry, mapped);
+    }
+    *name = g_strconcat(login, "@", realm, NULL);
+    *rule_realm = realm;
+    return sd_registry_default(registry);
+}
+
+static char *
+reply_for(sd_result result, const char *directory)
+{
+    switch (result) {
+    case SD_OK:
+        return g_strdup("OK");
+    case SD_NOTFOUND:
+    case SD_MISMATCH:
+        /* The same words for both: the client must not learn which
+         * names exist. */
+        return g_strdup("NO authentication failed");
+    case SD_TEMPFAIL:
+        return g_strdup_printf("NO temporary failure: directory %s did not "
+                               "answer, try again later", directory);
+    case SD_ERROR:
+    default:
+        return g_strdup_printf("NO error in directory %s", directory);
+    }
+}
+
+/* TEMPFAIL and ERROR in capitals, so they stand out from wrong
+ * passwords in the log. */
+static const char *
+log_word(sd_result result)
+{
+    switch (result) {
+    case SD_OK: return "auth ok";
+    case SD_MISMATCH: return "auth failed (wrong password)";
+    case SD_NOTFOUND: return "auth failed (no such user)";
+    case SD_TEMPFAIL: return "auth TEMPFAIL";
+    case SD_ERROR:
+    default: return "auth ERROR";
+    }
+}
+
+void
+saslauthd_answer(sd_registry *registry, const char *const *fields,
+                 saslauthd_outcome *outcome)
+{
+    const char *login = fields[SASLAUTHD_LOGIN];
+    const char *realm = fields[SASLAUTHD_REALM];
+    char *name, *shown_name = printable(login);
+    char *shown_service = printable(fields[SASLAUTHD_SERVICE]);
+    char *shown_realm = printable(realm);
+    char *shown_address = printable(fields[SASLAUTHD_CLIENT_ADDR]);
+    const char *rule_realm;
+    sd_directory *directory = choose_directory(registry, login, realm, &name,
+                                               &rule_realm);
+    GError *error = NULL;
+
+    memset(outcome, 0, sizeof *outcome);
+    if (directory == NULL) {
+        /* Cannot happen: realm-directory names are checked on load. */
+        outcome->result = SD_ERROR;
+        outcome->reply = g_strdup("NO no directory for this realm");
+    } else {
+        outcome->directory = sd_directory_name(directory);
+        outcome->result = sd_realm_authenticate(
+            directory, name, rule_realm, NULL, fields[SASLAUTHD_PASSWORD],
+            NULL, &error);
+        outcome->reply = reply_for(outcome->result, outcome->directory);
+    }
+    outcome->log = g_strdup_printf(
+        "%s: user=%s service=%s realm=%s%s%s directory=%s%s%s",
+        log_word(outcome->result),
+        shown_name, shown_service, shown_realm,
+        *shown_address != '\0' ? " client=" : "", shown_address,
+        outcome->directory != NULL ? outcome->directory : "(none)",
+        error != NULL ? ": " : "", error != NULL ? error->message : "");
+    g_clear_error(&error);
+    g_free(name);
+    g_free(shown_name);
+    g_free(shown_service);
+    g_free(shown_realm);
+    g_free(shown_address);
+}
+
+void
+saslauthd_outcome_clear(saslauthd_outcome *outcome)
+{
+    g_free(outcome->reply);
+    g_free(outcome->log);
+    memset(outcome, 0, sizeof *outcome);
+}
