@@ -18,9 +18,16 @@
  * the first case's (the peer) at the same client count.  A reply other
  * than OK while timing is counted and makes the exit status 1.
  *
+ * --pid LABEL=PID names the daemon behind a case: its CPU time (user and
+ * system, of the process and of its live children, from /proc) over all
+ * rounds is divided by the requests it answered, so that what the daemon
+ * costs per authentication is seen apart from the clients, which share
+ * the machine's cores with it.
+ *
  * usage: bench/daemon [--users N] [--seconds S] [--rounds R]
  *            [--clients 1,8,32] [--realm R] [--service S]
- *            [--target LABEL:CLIENTS:RATIO] PEER=SOCKET LABEL=SOCKET...
+ *            [--target LABEL:CLIENTS:RATIO] [--pid LABEL=PID]...
+ *            PEER=SOCKET LABEL=SOCKET...
  *        bench/daemon --count N [--clients C] [--mix] LABEL=SOCKET
  *            (a fixed number of requests, no rounds: for soak runs;
  *            --mix: random users, 1 in 16 a wrong password and 1 in 16
@@ -50,6 +57,9 @@ typedef struct bench_case {
     double best_rate[8];        /* by client-count index */
     double p50[8], p99[8];
     guint64 errors;
+    int pid;                    /* the daemon, for CPU time; 0: unknown */
+    double cpu_s[8];            /* its CPU seconds over every round */
+    guint64 done[8];            /* requests answered over every round */
 } bench_case;
 
 /* One timed run: what every thread shares. */
@@ -269,7 +279,7 @@ compare_double(const void *a, const void *b)
  * and adds the errors to the case. */
 static double
 timed_run(bench_case *c, unsigned threads, double seconds, guint64 count,
-          double *p50, double *p99)
+          double *p50, double *p99, guint64 *answered)
 {
     run r = { .c = c, .threads = threads, .count_limit = count };
     worker *w = g_new0(worker, threads);
@@ -306,7 +316,55 @@ timed_run(bench_case *c, unsigned threads, double seconds, guint64 count,
     g_array_free(all, TRUE);
     g_free(w);
     g_free(t);
+    *answered = done;
     return (double)done / elapsed;
+}
+
+/* User and system CPU seconds of process PID (all its threads), from
+ * /proc/PID/stat; -1 when it cannot be read. */
+static double
+cpu_of(int pid, int *ppid)
+{
+    char path[64], *text = NULL;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return -1;
+    /* The command name may hold spaces: fields count from its ')'. */
+    const char *p = strrchr(text, ')');
+    unsigned long long utime = 0, stime = 0;
+    int parent = 0;
+    int n = p == NULL ? 0 : sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                                   &parent, &utime, &stime);
+    g_free(text);
+    if (n != 3)
+        return -1;
+    if (ppid != NULL)
+        *ppid = parent;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of PID and of its live children: saslauthd answers in
+ * the processes it forked, sasldird in its own threads. */
+static double
+daemon_cpu(int pid)
+{
+    double total = cpu_of(pid, NULL);
+    if (total < 0)
+        die("cannot read the CPU time of process %d", pid);
+    GDir *dir = g_dir_open("/proc", 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        guint64 child;
+        int parent = 0;
+        if (!g_ascii_string_to_unsigned(name, 10, 1, G_MAXINT, &child, NULL))
+            continue;
+        double t = cpu_of((int)child, &parent);
+        if (t >= 0 && parent == pid)
+            total += t;
+    }
+    if (dir != NULL)
+        g_dir_close(dir);
+    return total;
 }
 
 static double
@@ -330,6 +388,7 @@ main(int argc, char **argv)
     int n_users = 200;
     gint64 count = 0;
     char *clients_opt = NULL, *target = NULL, *realm_opt = NULL, *service_opt = NULL;
+    char **pids = NULL;
     GOptionEntry entries[] = {
         { "users", 0, 0, G_OPTION_ARG_INT, &n_users, "users user0..userN-1 (200)", "N" },
         { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "seconds per timed run (2)", "S" },
@@ -339,6 +398,7 @@ main(int argc, char **argv)
         { "service", 0, 0, G_OPTION_ARG_STRING, &service_opt, "the service field (smtp)", "S" },
         { "target", 0, 0, G_OPTION_ARG_STRING, &target, "LABEL:CLIENTS:RATIO, a rate ratio to the peer to check", "T" },
         { "count", 0, 0, G_OPTION_ARG_INT64, &count, "one run of exactly N requests, no rounds", "N" },
+        { "pid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &pids, "LABEL=PID: the daemon serving LABEL, to report its CPU time per authentication (repeatable)", "LABEL=PID" },
         { "mix", 0, 0, G_OPTION_ARG_NONE, &mix, "random users, 1/16 wrong passwords, 1/16 unknown users", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL }
     };
@@ -378,6 +438,21 @@ main(int argc, char **argv)
     }
     if (n_cases == 0)
         die("no LABEL=SOCKET given");
+    for (char **p = pids; p != NULL && *p != NULL; p++) {
+        char *eq = strrchr(*p, '=');
+        guint64 v;
+        int found = 0;
+        if (eq == NULL || !g_ascii_string_to_unsigned(eq + 1, 10, 1, G_MAXINT, &v, NULL))
+            die("--pid \"%s\": expected LABEL=PID", *p);
+        for (int i = 0; i < n_cases; i++)
+            if (strncmp(cases[i].label, *p, (size_t)(eq - *p)) == 0
+                && cases[i].label[eq - *p] == '\0') {
+                cases[i].pid = (int)v;
+                found = 1;
+            }
+        if (!found)
+            die("--pid \"%s\": no such case", *p);
+    }
 
     for (int i = 0; i < n_cases; i++)
         check_case(&cases[i]);
@@ -386,7 +461,8 @@ main(int argc, char **argv)
         /* Soak mode: one run of COUNT requests per case. */
         for (int i = 0; i < n_cases; i++) {
             double p50, p99, t0 = now_seconds();
-            double rate = timed_run(&cases[i], clients[0], 0, (guint64)count, &p50, &p99);
+            guint64 answered;
+            double rate = timed_run(&cases[i], clients[0], 0, (guint64)count, &p50, &p99, &answered);
             printf("%s: %" G_GINT64_FORMAT " requests, %u clients, %.1f s, %.0f auth/s, p50 %.0f us, p99 %.0f us, %" G_GUINT64_FORMAT " failed\n",
                    cases[i].label, count, clients[0], now_seconds() - t0, rate, p50, p99,
                    cases[i].errors);
@@ -402,8 +478,13 @@ main(int argc, char **argv)
             for (int i = 0; i < n_cases; i++) {
                 /* Alternate the order so no case always follows the same one. */
                 bench_case *c = &cases[(r % 2) ? n_cases - 1 - i : i];
-                double p50, p99;
-                double rate = timed_run(c, clients[k], seconds, 0, &p50, &p99);
+                double p50, p99, cpu0 = c->pid ? daemon_cpu(c->pid) : 0;
+                guint64 answered;
+                double rate = timed_run(c, clients[k], seconds, 0, &p50, &p99, &answered);
+                if (c->pid != 0) {
+                    c->cpu_s[k] += daemon_cpu(c->pid) - cpu0;
+                    c->done[k] += answered;
+                }
                 if (rate > c->best_rate[k]) {
                     c->best_rate[k] = rate;
                     c->p50[k] = p50;
@@ -417,12 +498,21 @@ main(int argc, char **argv)
     for (unsigned k = 0; k < n_clients; k++) {
         printf("%u client%s:\n", clients[k], clients[k] == 1 ? "" : "s");
         for (int i = 0; i < n_cases; i++) {
+            bench_case *c = &cases[i];
             printf("  %-*s %9.0f auth/s  p50 %7.0f us  p99 %7.0f us", (int)width,
-                   cases[i].label, cases[i].best_rate[k], cases[i].p50[k], cases[i].p99[k]);
+                   c->label, c->best_rate[k], c->p50[k], c->p99[k]);
             if (i > 0)
-                printf("  %6.2fx %s", cases[i].best_rate[k] / cases[0].best_rate[k],
+                printf("  %6.2fx %s", c->best_rate[k] / cases[0].best_rate[k],
                        cases[0].label);
             putchar('\n');
+            if (c->pid != 0 && c->done[k] != 0) {
+                double us = c->cpu_s[k] * 1e6 / (double)c->done[k];
+                printf("  %-*s   daemon CPU %.1f us/auth", (int)width, "", us);
+                if (i > 0 && cases[0].pid != 0 && cases[0].done[k] != 0 && us > 0)
+                    printf(" (%s uses %.2fx as much)", cases[0].label,
+                           cases[0].cpu_s[k] * 1e6 / (double)cases[0].done[k] / us);
+                putchar('\n');
+            }
         }
     }
 

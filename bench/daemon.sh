@@ -90,7 +90,9 @@ start_saslauthd() { # DIR FLAGS...
 
 start_saslauthd sa-cache -c
 start_saslauthd sa-nocache
-set -- "saslauthd -c=$tmp/sa-cache/mux" "saslauthd=$tmp/sa-nocache/mux"
+set -- "saslauthd -c=$tmp/sa-cache/mux" "saslauthd=$tmp/sa-nocache/mux" \
+    --pid "saslauthd -c=$(cat "$tmp/sa-cache/saslauthd.pid")" \
+    --pid "saslauthd=$(cat "$tmp/sa-nocache/saslauthd.pid")"
 
 if [ -x "$sasldird" ]; then
     python3 - "$users" >"$tmp/users.csv" <<'PY'
@@ -133,6 +135,7 @@ TOML
     for kind in cached uncached; do
         "$sasldird" -c "$tmp/sasldird-$kind.toml" -f -l >"$tmp/sasldird-$kind.log" 2>&1 &
         pids="$pids $!"
+        set -- "$@" --pid "sasldird $kind=$!"
     done
     for kind in cached uncached; do
         n=0
