@@ -113,6 +113,11 @@ directory = "bench"
 type = "internal"
 store = "$tmp/directory.db"
 
+# The store holds {SSHA512}: an unknown name is checked against a dummy
+# secret of the same scheme, as the store's own users are.
+[secret]
+default-scheme = "ssha512"
+
 [server]
 saslauthd-socket = "$tmp/sasldird-$kind.sock"
 socketmap-socket = ""
