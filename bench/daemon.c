@@ -380,6 +380,19 @@ load_average(void)
     return load;
 }
 
+static void
+free_options(bench_case *cases, int n_cases, char *clients_opt, char *target,
+             char *realm_opt, char *service_opt, char **pids)
+{
+    for (int i = 0; i < n_cases; i++)
+        g_free(cases[i].label);
+    g_free(clients_opt);
+    g_free(target);
+    g_free(realm_opt);
+    g_free(service_opt);
+    g_strfreev(pids);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -467,7 +480,9 @@ main(int argc, char **argv)
                    cases[i].label, count, clients[0], now_seconds() - t0, rate, p50, p99,
                    cases[i].errors);
         }
-        return cases[0].errors != 0;
+        int failed = cases[0].errors != 0;
+        free_options(cases, n_cases, clients_opt, target, realm_opt, service_opt, pids);
+        return failed;
     }
 
     printf("bench/daemon: %u users, %d rounds of %.1f s per case and client count, a connection per request; load average %.2f\n",
@@ -545,5 +560,6 @@ main(int argc, char **argv)
     printf("load average at the end %.2f\n", load_average());
     if (status != 0)
         printf("some requests failed (see standard error): these rates are not valid\n");
+    free_options(cases, n_cases, clients_opt, target, realm_opt, service_opt, pids);
     return status;
 }
