@@ -66,3 +66,4 @@ pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = common/sasldir.pc
 EXTRA_DIST += common/sasldir.pc.in
 include common/import.mk
+include common/stats.mk

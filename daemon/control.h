@@ -2,23 +2,30 @@
  * control.h - the control socket's commands, server side.
  *
  * Wire format (the sasldir tool is the client, tools/control.c): the
- * client sends one line, at most 4096 bytes, "COMMAND [ARG...]\n"
- * (arguments separated by single spaces; names and directories hold no
- * spaces); the daemon answers "STATUS\n" followed by the body and closes
- * the connection.  STATUS is the exit status the tool then exits with:
- * 0 done, 1 not found (no such directory), 2 usage, 75 temporary.
+ * client sends one line, at most CONTROL_LINE_MAX bytes,
+ * "COMMAND [ARG...]\n" (words separated by single spaces; names and
+ * directories hold no spaces; options, when any, come first as
+ * "--NAME" or "--NAME=VALUE"); the daemon answers "STATUS\n" followed by
+ * the body and closes the connection.  STATUS is the exit status the
+ * tool then exits with: 0 done, 1 not found (no such directory), 2
+ * usage (or a refused reload), 75 temporary, 77 not allowed (the peer
+ * failed control_peer_allowed; see control_refusal).
  * Commands:
  *   status                         version, uptime, config file, sockets,
  *                                  clients, queue, workers, reloads
- *   cache stats [DIRECTORY]        as "sasldir cache stats" prints them
- *   cache flush [DIRECTORY [NAME]] entries dropped
- *   pool stats [DIRECTORY]
+ *   cache stats [--json] [DIRECTORY]
+ *                                  as "sasldir cache stats" prints them
+ *   cache flush [--kind=KIND] [DIRECTORY|* [NAME]]
+ *                                  entries dropped ("*": every directory)
+ *   pool stats [DIRECTORY]         the daemon's pools (no probe)
  *   reload                         re-read the configuration; a bad one
  *                                  is refused (status 2, errors in the
  *                                  body) and the old one kept
  *   metrics                        the Prometheus text exposition
  * Who may connect is checked by the server with control_peer_allowed()
- * before a byte is read.
+ * before a byte is read; a refused peer gets control_refusal()'s answer.
+ * control_answer() and control_refusal() count the request in the
+ * metrics (protocol "control"); the server does not count them again.
  */
 #ifndef CONTROL_H
 #define CONTROL_H
@@ -28,6 +35,9 @@
 #include <glib.h>
 
 #include "sd_directory.h"
+
+#define CONTROL_LINE_MAX 4096
+#define CONTROL_STATUS_NOT_ALLOWED 77
 
 typedef struct control_context {
     /* The current registry, with a reference the caller drops. */
@@ -43,6 +53,11 @@ typedef struct control_context {
  * status.  Free it with g_free. */
 char *control_answer(const control_context *context, const char *line,
                      int *status);
+
+/* The answer to a peer control_peer_allowed() refused: the body
+ * "not allowed: WHY", *STATUS CONTROL_STATUS_NOT_ALLOWED.  Counted as a
+ * refusal ("not-allowed").  Free it with g_free. */
+char *control_refusal(const char *why, int *status);
 
 /* SO_PEERCRED: root, the daemon's own uid, or a member of ALLOWED_GROUP
  * (-1 = none) - primary or supplementary, as getgrouplist says.  False

@@ -8,9 +8,11 @@ daemon_sasldird_SOURCES = daemon/sasldird.c \
 	daemon/process.c daemon/process.h \
 	daemon/saslauthd.c daemon/saslauthd.h \
 	daemon/saslauthd_frame.c daemon/saslauthd_frame.h \
-	daemon/netstring.h daemon/socketmap.h daemon/control.h \
+	daemon/netstring.c daemon/netstring.h \
+	daemon/socketmap.c daemon/socketmap.h daemon/control.h \
 	daemon/metrics.h daemon/penalty.h
 daemon_sasldird_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 daemon_sasldird_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 daemon_sasldird_LDADD = common/libsasldir.la $(GLIB_LIBS)
 
+include daemon/ops.mk

@@ -6,12 +6,17 @@
  * by a reload.  Rendered: sasldird_auth_total{directory,result} with
  * result ok|mismatch|notfound|tempfail|error; a latency histogram
  * sasldird_auth_duration_seconds{directory} (buckets from 100 us to
- * 10 s); sasldird_requests_total{protocol,result} for socketmap and
- * control; sasldird_refused_total{reason} (max-clients, queue-full,
- * bad-frame, timeout); sasldird_penalty_delayed_total; and, read from the
- * registry at render time, sasldir_cache_{hits,misses,evictions,
- * expirations,entries}{directory,kind,side} and sasldir_pool_{open,idle,
- * in_use,waits,wait_timeouts,create_failures}{directory}.
+ * 10 s); sasldird_requests_total{protocol,result} with protocol
+ * saslauthd|socketmap|control|other; sasldird_refused_total{reason}
+ * (max-clients, queue-full, bad-frame, timeout, not-allowed, other);
+ * sasldird_penalty_delayed_total; and, read from the registry at render
+ * time, the counters sasldir_cache_{hits,evictions,expirations}_total
+ * {directory,kind,side}, sasldir_cache_misses_total{directory,kind},
+ * the gauge sasldir_cache_entries{directory,kind,side}, the gauges
+ * sasldir_pool_{open,idle,in_use}{directory} and the counters
+ * sasldir_pool_{waits,wait_timeouts,create_failures}_total{directory}.
+ * Names outside those lists are counted under "other"; directories
+ * beyond the 63rd seen are counted under directory="(other)".
  * metrics_http_* serves GET /metrics with libmicrohttpd on a loopback or
  * configured address; anything else is 404.
  */
@@ -39,5 +44,7 @@ typedef sd_registry *(*metrics_registry_fn)(void *self);
 bool metrics_http_start(const char *listen, metrics_registry_fn registry,
                         void *self, GError **error);
 void metrics_http_stop(void);
+/* The port bound (useful with port 0), or 0 when not serving. */
+unsigned metrics_http_port(void);
 
 #endif

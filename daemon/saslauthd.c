@@ -108,12 +108,13 @@ saslauthd_answer(sd_registry *registry, const char *const *fields,
         outcome->reply = reply_for(outcome->result, outcome->directory);
     }
     outcome->log = g_strdup_printf(
-        "%s: user=%s service=%s realm=%s%s%s directory=%s%s%s",
+        "%s: user=%s service=%s realm=%s%s%s directory=%s",
         log_word(outcome->result),
         shown_name, shown_service, shown_realm,
         *shown_address != '\0' ? " client=" : "", shown_address,
-        outcome->directory != NULL ? outcome->directory : "(none)",
-        error != NULL ? ": " : "", error != NULL ? error->message : "");
+        outcome->directory != NULL ? outcome->directory : "(none)");
+    if (error != NULL)
+        outcome->detail = g_strdup(error->message);
     g_clear_error(&error);
     g_free(name);
     g_free(shown_name);
@@ -127,5 +128,6 @@ saslauthd_outcome_clear(saslauthd_outcome *outcome)
 {
     g_free(outcome->reply);
     g_free(outcome->log);
+    g_free(outcome->detail);
     memset(outcome, 0, sizeof *outcome);
 }

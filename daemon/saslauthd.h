@@ -27,6 +27,7 @@ typedef struct saslauthd_outcome {
                                  * registry), NULL when none */
     char *reply;                /* "OK" / "NO ..." */
     char *log;                  /* the log line, without the password */
+    char *detail;               /* the directory's reason, or NULL */
 } saslauthd_outcome;
 
 /* FIELDS: SASLAUTHD_FIELDS strings ("" when absent). */

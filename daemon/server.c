@@ -2,11 +2,16 @@
  * server.c - sasldird's event loop (see server.h).
  *
  * A connection lives in the main thread only.  Its states: READING (a
- * watch on its descriptor and a request timer), WORKING (the request is
- * with a worker; no watch, no timer), WRITING (the reply is being sent).
- * A worker gets a job holding copies of the request's fields and a
- * registry reference, and hands the finished job back to the main loop
- * with g_main_context_invoke, which writes the reply.
+ * watch on its descriptor and a timer), WORKING (the request is with a
+ * worker, or its reply is held back by the failed-login penalty; no
+ * watch), WRITING (the reply is being sent).  A worker gets a job
+ * holding copies of the request and a registry reference, and hands the
+ * finished job back to the main loop with g_main_context_invoke, which
+ * writes the reply.  A saslauthd connection carries one request; a
+ * socketmap connection any number, one after the other, idling up to
+ * idle-timeout between them; a control connection one command.
+ * Control commands run on a thread of their own, so an administrator
+ * can still flush a cache while every worker waits on a slow directory.
  */
 #include "config.h"
 
@@ -17,17 +22,27 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
+#include "control.h"
+#include "metrics.h"
+#include "netstring.h"
+#include "penalty.h"
 #include "saslauthd.h"
 #include "saslauthd_frame.h"
 #include "sd_log.h"
 #include "sd_secret.h"
 #include "sd_server.h"
 #include "server.h"
+#include "socketmap.h"
 
 /* Drain deadline after SIGTERM: the 5 s, with room to exit. */
 #define DRAIN_MS 4500
 /* Bytes read at once from a client. */
 #define READ_CHUNK 4096
+/* The longest socketmap request: "NAME KEY" with a key far beyond any
+ * address (socketmap_answer refuses long keys with PERM itself). */
+#define SOCKETMAP_REQUEST_MAX 10000
+/* Names and addresses the penalty table remembers at most. */
+#define PENALTY_CAPACITY 65536
 
 typedef enum protocol { PROTO_SASLAUTHD, PROTO_SOCKETMAP,
                         PROTO_CONTROL } protocol;
@@ -44,27 +59,41 @@ typedef struct listener {
     guint source;
 } listener;
 
+typedef struct job job;
+
 typedef struct conn {
     server *srv;
     int fd;
     protocol proto;
     conn_state state;
-    char *peer;                 /* "pid 12 uid 34", for log lines */
+    char *peer;                 /* "pid=12 uid=34", for log lines */
     saslauthd_parser *saslauthd;
+    netstring_parser *netstring;
+    GString *line;              /* a control command as it arrives */
+    GByteArray *pending;        /* socketmap bytes after a request */
+    size_t request_bytes;       /* of the request being read */
     guint io;
     guint timer;
+    job *held;                  /* a reply the penalty holds back */
+    bool broken_framing;        /* close after this reply */
     GString *out;
     gsize written;
-    gint64 started_us;
+    gint64 started_us;          /* of the request being served */
 } conn;
 
-typedef struct job {
+struct job {
     conn *c;
+    protocol proto;
     sd_registry *registry;
-    char *fields[SASLAUTHD_FIELDS];
-    saslauthd_outcome outcome;
-    gint64 started_us;
-} job;
+    char *fields[SASLAUTHD_FIELDS];     /* saslauthd */
+    char *request;                      /* socketmap payload, control line */
+    size_t request_len;
+    saslauthd_outcome outcome;          /* saslauthd */
+    char *reply;                        /* socketmap, control */
+    int control_status;
+    sd_result result;
+    guint penalty_timer;
+};
 
 struct server {
     char *config_path;
@@ -75,18 +104,23 @@ struct server {
     process_ids ids;
     GMainLoop *loop;
     GThreadPool *workers;
+    GThreadPool *control_worker;
+    unsigned worker_count;
+    penalty *penalty;           /* NULL: off */
     listener listeners[3];
     GHashTable *conns;          /* conn* set */
-    guint clients;
+    gint clients;               /* atomic: read by the status command */
+    gint reloads;               /* atomic */
+    gint64 started_real;
     bool draining;
     guint drain_timer;
-    guint signals[4];
-    unsigned reloads;
+    guint signals[3];
     gint64 refused_logged_us;
     unsigned refused_unlogged;
 };
 
 static void conn_close(conn *c);
+static void conn_read_next(conn *c);
 
 /* ------------------------------------------------------------------ */
 /* The registry                                                        */
@@ -110,11 +144,20 @@ note_restart_only(const sd_server_settings *old,
         || g_strcmp0(old->socketmap_socket, new->socketmap_socket) != 0
         || g_strcmp0(old->control_socket, new->control_socket) != 0
         || old->socket_mode != new->socket_mode
+        || g_strcmp0(old->socket_group, new->socket_group) != 0
+        || g_strcmp0(old->control_group, new->control_group) != 0
         || g_strcmp0(old->user, new->user) != 0
         || g_strcmp0(old->group, new->group) != 0
-        || old->workers != new->workers)
-        sd_log(SD_LOG_NOTICE, "reload: changed socket, user or worker "
-               "settings of [server] take effect at the next restart");
+        || old->workers != new->workers || old->queue != new->queue
+        || old->max_clients != new->max_clients
+        || old->max_field != new->max_field
+        || old->request_timeout_ms != new->request_timeout_ms
+        || old->idle_timeout_ms != new->idle_timeout_ms
+        || g_strcmp0(old->metrics_listen, new->metrics_listen) != 0
+        || memcmp(&old->penalty, &new->penalty, sizeof old->penalty) != 0)
+        sd_log(SD_LOG_NOTICE, "reload: changes to [server] other than "
+               "log-level, realm-directory and socketmap-directory take "
+               "effect at the next restart");
 }
 
 bool
@@ -129,8 +172,8 @@ server_reload(server *srv, GError **error)
     g_mutex_lock(&srv->lock);
     sd_registry *old = srv->registry;
     srv->registry = fresh;
-    srv->reloads++;
     g_mutex_unlock(&srv->lock);
+    g_atomic_int_inc(&srv->reloads);
     sd_registry_unref(old);
     return true;
 }
@@ -140,10 +183,11 @@ server_reload(server *srv, GError **error)
 /* ------------------------------------------------------------------ */
 
 /* Sends what is left of the reply; true when all of it is gone or the
- * connection is beyond help. */
+ * connection is beyond help (then *BROKEN). */
 static bool
-conn_flush(conn *c)
+conn_flush(conn *c, bool *broken)
 {
+    *broken = false;
     while (c->written < c->out->len) {
         ssize_t n = send(c->fd, c->out->str + c->written,
                          c->out->len - c->written,
@@ -158,10 +202,22 @@ conn_flush(conn *c)
             sd_log(SD_LOG_INFO, "%s client %s: reply not delivered: %s",
                    protocol_names[c->proto], c->peer,
                    n < 0 ? g_strerror(errno) : "connection closed");
+            *broken = true;
             return true;
         }
     }
     return true;
+}
+
+/* The reply is out: a socketmap client may send another request. */
+static void
+conn_reply_sent(conn *c, bool broken)
+{
+    if (c->proto == PROTO_SOCKETMAP && !broken && !c->broken_framing
+        && !c->srv->draining)
+        conn_read_next(c);
+    else
+        conn_close(c);
 }
 
 static gboolean
@@ -170,10 +226,14 @@ on_writable(gint fd, GIOCondition condition, gpointer data)
     (void)fd;
     (void)condition;
     conn *c = data;
-    if (!conn_flush(c))
+    bool broken;
+    if (!conn_flush(c, &broken))
         return G_SOURCE_CONTINUE;
     c->io = 0;
-    conn_close(c);
+    if (c->timer != 0)
+        g_source_remove(c->timer);
+    c->timer = 0;
+    conn_reply_sent(c, broken);
     return G_SOURCE_REMOVE;
 }
 
@@ -184,82 +244,10 @@ on_write_timeout(gpointer data)
     c->timer = 0;
     sd_log(SD_LOG_NOTICE, "%s client %s: reply not read within the request "
            "timeout; connection dropped", protocol_names[c->proto], c->peer);
+    metrics_count_refused("timeout");
     conn_close(c);
     return G_SOURCE_REMOVE;
 }
-
-/* Sends C->out and closes the connection once it is out. */
-static void
-conn_send_and_close(conn *c)
-{
-    c->state = CONN_WRITING;
-    if (c->io != 0)
-        g_source_remove(c->io);
-    c->io = 0;
-    if (conn_flush(c)) {
-        conn_close(c);
-        return;
-    }
-    c->io = g_unix_fd_add(c->fd, G_IO_OUT, on_writable, c);
-    if (c->timer == 0)
-        c->timer = g_timeout_add((guint)c->srv->settings->request_timeout_ms,
-                                 on_write_timeout, c);
-}
-
-static void
-conn_reply_saslauthd(conn *c, const char *text)
-{
-    g_string_truncate(c->out, 0);
-    saslauthd_reply_encode(c->out, text);
-    c->written = 0;
-    conn_send_and_close(c);
-}
-
-/* ------------------------------------------------------------------ */
-/* Workers                                                             */
-/* ------------------------------------------------------------------ */
-
-static void
-job_free(job *j)
-{
-    for (unsigned i = 0; i < SASLAUTHD_FIELDS; i++)
-        sd_secret_free(j->fields[i]);
-    saslauthd_outcome_clear(&j->outcome);
-    sd_registry_unref(j->registry);
-    g_free(j);
-}
-
-/* Back in the main thread: log, reply, close. */
-static gboolean
-job_done(gpointer data)
-{
-    job *j = data;
-    conn *c = j->c;
-    gint64 elapsed = g_get_monotonic_time() - j->started_us;
-    sd_log(j->outcome.result == SD_TEMPFAIL ? SD_LOG_WARNING
-           : j->outcome.result == SD_ERROR ? SD_LOG_ERROR : SD_LOG_INFO,
-           "%s %s (%.1f ms)", j->outcome.log, c->peer, elapsed / 1000.0);
-    conn_reply_saslauthd(c, j->outcome.reply);
-    job_free(j);
-    return G_SOURCE_REMOVE;
-}
-
-static void
-worker(gpointer data, gpointer user_data)
-{
-    (void)user_data;
-    job *j = data;
-    saslauthd_answer(j->registry, (const char *const *)j->fields,
-                     &j->outcome);
-    /* The password is not needed any more: wipe it now, not later. */
-    sd_secret_free(j->fields[SASLAUTHD_PASSWORD]);
-    j->fields[SASLAUTHD_PASSWORD] = NULL;
-    g_main_context_invoke(NULL, job_done, j);
-}
-
-/* ------------------------------------------------------------------ */
-/* Reading requests                                                    */
-/* ------------------------------------------------------------------ */
 
 static void
 conn_stop_reading(conn *c)
@@ -271,32 +259,297 @@ conn_stop_reading(conn *c)
     c->io = c->timer = 0;
 }
 
+/* Sends C->out; then the connection closes or reads the next request. */
 static void
-dispatch_saslauthd(conn *c)
+conn_send(conn *c)
+{
+    c->state = CONN_WRITING;
+    c->written = 0;
+    conn_stop_reading(c);
+    bool broken;
+    if (conn_flush(c, &broken)) {
+        conn_reply_sent(c, broken);
+        return;
+    }
+    c->io = g_unix_fd_add(c->fd, G_IO_OUT, on_writable, c);
+    c->timer = g_timeout_add((guint)c->srv->settings->request_timeout_ms,
+                             on_write_timeout, c);
+}
+
+/* TEXT in the connection's protocol: a saslauthd reply, a netstring, or
+ * a control answer (status line and body). */
+static void
+conn_reply(conn *c, const char *text, int control_status)
+{
+    g_string_truncate(c->out, 0);
+    switch (c->proto) {
+    case PROTO_SASLAUTHD:
+        saslauthd_reply_encode(c->out, text);
+        break;
+    case PROTO_SOCKETMAP:
+        netstring_encode(c->out, text, strlen(text));
+        break;
+    case PROTO_CONTROL:
+        g_string_printf(c->out, "%d\n%s", control_status, text);
+        if (c->out->len > 0 && c->out->str[c->out->len - 1] != '\n')
+            g_string_append_c(c->out, '\n');
+        break;
+    }
+    conn_send(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Workers                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+job_free(job *j)
+{
+    for (unsigned i = 0; i < SASLAUTHD_FIELDS; i++)
+        sd_secret_free(j->fields[i]);
+    g_free(j->request);
+    g_free(j->reply);
+    saslauthd_outcome_clear(&j->outcome);
+    sd_registry_unref(j->registry);
+    g_free(j);
+}
+
+/* The saslauthd reply, logged; after the penalty's delay if any. */
+static void
+saslauthd_send(job *j)
+{
+    conn *c = j->c;
+    gint64 elapsed = g_get_monotonic_time() - c->started_us;
+    sd_log(j->result == SD_TEMPFAIL ? SD_LOG_WARNING
+           : j->result == SD_ERROR ? SD_LOG_ERROR : SD_LOG_INFO,
+           "%s %s (%.1f ms)%s%s", j->outcome.log, c->peer, elapsed / 1000.0,
+           j->outcome.detail != NULL ? ": " : "",
+           j->outcome.detail != NULL ? j->outcome.detail : "");
+    c->held = NULL;
+    conn_reply(c, j->outcome.reply, 0);
+    job_free(j);
+}
+
+static gboolean
+on_penalty_done(gpointer data)
+{
+    job *j = data;
+    j->penalty_timer = 0;
+    saslauthd_send(j);
+    return G_SOURCE_REMOVE;
+}
+
+/* Failures recorded, and the reply held back when the name or address
+ * has failed too often; success or not, so the delay tells nothing. */
+static void
+saslauthd_done(job *j)
+{
+    server *srv = j->c->srv;
+    metrics_count_auth(j->outcome.directory != NULL ? j->outcome.directory
+                                                    : "(none)",
+                       j->result, g_get_monotonic_time() - j->c->started_us);
+    int64_t delay = 0;
+    if (srv->penalty != NULL) {
+        const char *name = j->fields[SASLAUTHD_LOGIN];
+        const char *address = j->fields[SASLAUTHD_CLIENT_ADDR];
+        int64_t now = g_get_monotonic_time() / 1000;
+        delay = penalty_delay_ms(srv->penalty, name, address, now);
+        /* Only definite answers count: an outage is nobody's fault. */
+        if (j->result == SD_OK || j->result == SD_MISMATCH
+            || j->result == SD_NOTFOUND)
+            penalty_record(srv->penalty, name, address, j->result == SD_OK,
+                           now);
+    }
+    if (delay > 0 && !srv->draining) {
+        metrics_count_penalty();
+        sd_log(SD_LOG_INFO, "saslauthd client %s: reply held back %lld ms "
+               "after repeated failures", j->c->peer, (long long)delay);
+        j->c->held = j;
+        j->penalty_timer = g_timeout_add((guint)delay, on_penalty_done, j);
+        return;
+    }
+    saslauthd_send(j);
+}
+
+/* Back in the main thread. */
+static gboolean
+job_done(gpointer data)
+{
+    job *j = data;
+    conn *c = j->c;
+    switch (j->proto) {
+    case PROTO_SASLAUTHD:
+        saslauthd_done(j);
+        return G_SOURCE_REMOVE;
+    case PROTO_SOCKETMAP:
+        metrics_count_request("socketmap", j->result);
+        sd_log(j->result == SD_TEMPFAIL ? SD_LOG_WARNING : SD_LOG_DEBUG,
+               "socketmap client %s: %.*s -> %s", c->peer,
+               (int)MIN(j->request_len, 200), j->request, j->reply);
+        break;
+    case PROTO_CONTROL:
+        sd_log(SD_LOG_INFO, "control client %s: %s -> status %d", c->peer,
+               j->request, j->control_status);
+        break;
+    }
+    conn_reply(c, j->reply, j->control_status);
+    job_free(j);
+    return G_SOURCE_REMOVE;
+}
+
+/* A copy of TEXT with control characters as '?', for the log. */
+static void
+make_printable(char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            text[i] = '?';
+}
+
+static sd_directory *
+socketmap_directory(sd_registry *registry)
+{
+    const sd_server_settings *settings = sd_registry_server_settings(registry);
+    if (settings->socketmap_directory != NULL) {
+        sd_directory *directory = sd_registry_get(
+            registry, settings->socketmap_directory);
+        if (directory != NULL)
+            return directory;
+    }
+    return sd_registry_default(registry);
+}
+
+/* The server's functions with the void * the callers hand over. */
+static sd_registry *
+registry_of(void *self)
+{
+    return server_registry(self);
+}
+
+static bool
+reload_of(void *self, GError **error)
+{
+    return server_reload(self, error);
+}
+
+static void
+status_of(void *self, GString *out)
+{
+    server_status(self, out);
+}
+
+static void
+worker(gpointer data, gpointer user_data)
+{
+    job *j = data;
+    server *srv = user_data;
+    if (j->proto == PROTO_SASLAUTHD) {
+        saslauthd_answer(j->registry, (const char *const *)j->fields,
+                         &j->outcome);
+        j->result = j->outcome.result;
+        /* The password is not needed any more: wipe it now. */
+        sd_secret_free(j->fields[SASLAUTHD_PASSWORD]);
+        j->fields[SASLAUTHD_PASSWORD] = NULL;
+    } else if (j->proto == PROTO_SOCKETMAP) {
+        j->reply = socketmap_answer(socketmap_directory(j->registry),
+                                    j->request, j->request_len, &j->result);
+        make_printable(j->request, j->request_len);
+    } else {
+        control_context context = {
+            .registry = registry_of, .reload = reload_of,
+            .status = status_of, .self = srv,
+        };
+        j->reply = control_answer(&context, j->request, &j->control_status);
+    }
+    g_main_context_invoke(NULL, job_done, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading requests                                                    */
+/* ------------------------------------------------------------------ */
+
+static job *
+job_new(conn *c)
+{
+    job *j = g_new0(job, 1);
+    j->c = c;
+    j->proto = c->proto;
+    j->registry = server_registry(c->srv);
+    return j;
+}
+
+/* Hands J to POOL unless too many wait already (then a refusal). */
+static void
+dispatch(conn *c, job *j, GThreadPool *pool)
 {
     server *srv = c->srv;
     conn_stop_reading(c);
-    if (g_thread_pool_unprocessed(srv->workers) >= srv->settings->queue) {
-        sd_log(SD_LOG_WARNING, "saslauthd client %s refused: %u requests "
-               "wait for a worker ([server] queue)", c->peer,
-               srv->settings->queue);
-        conn_reply_saslauthd(c, "NO temporary failure: server busy");
+    c->state = CONN_WORKING;
+    if (g_thread_pool_unprocessed(pool) >= srv->settings->queue) {
+        sd_log(SD_LOG_WARNING, "%s client %s refused: %u requests wait for "
+               "a worker ([server] queue)", protocol_names[c->proto],
+               c->peer, srv->settings->queue);
+        metrics_count_refused("queue-full");
+        job_free(j);
+        conn_reply(c, c->proto == PROTO_SASLAUTHD
+                          ? "NO temporary failure: server busy"
+                          : c->proto == PROTO_SOCKETMAP
+                          ? "TEMP server busy" : "server busy",
+                   75);
         return;
     }
-    job *j = g_new0(job, 1);
-    j->c = c;
-    j->registry = server_registry(srv);
-    j->started_us = c->started_us;
+    g_thread_pool_push(pool, j, NULL);
+}
+
+static void
+dispatch_saslauthd(conn *c)
+{
+    job *j = job_new(c);
     for (unsigned i = 0; i < SASLAUTHD_FIELDS; i++)
         j->fields[i] = g_strdup(saslauthd_parser_field(c->saslauthd, i));
     /* The parser's copy of the password goes now. */
     saslauthd_parser_free(c->saslauthd);
     c->saslauthd = NULL;
-    c->state = CONN_WORKING;
-    g_thread_pool_push(srv->workers, j, NULL);
+    dispatch(c, j, c->srv->workers);
 }
 
-/* Feeds BYTES to the parser; false when the connection is finished. */
+static void
+dispatch_socketmap(conn *c)
+{
+    job *j = job_new(c);
+    size_t len;
+    const char *payload = netstring_parser_payload(c->netstring, &len);
+    j->request = g_memdup2(payload, len + 1);
+    j->request_len = len;
+    dispatch(c, j, c->srv->workers);
+}
+
+static void
+dispatch_control(conn *c)
+{
+    job *j = job_new(c);
+    j->request = g_strdup(c->line->str);
+    j->request_len = c->line->len;
+    dispatch(c, j, c->srv->control_worker);
+}
+
+/* A request that cannot be parsed: logged, answered, closed. */
+static void
+bad_request(conn *c, const char *why)
+{
+    sd_log(SD_LOG_WARNING, "%s client %s: bad request dropped: %s",
+           protocol_names[c->proto], c->peer, why);
+    metrics_count_refused("bad-frame");
+    conn_stop_reading(c);
+    if (c->proto == PROTO_SOCKETMAP)
+        g_byte_array_set_size(c->pending, 0);
+    /* A socketmap client whose framing broke cannot go on. */
+    c->broken_framing = true;
+    conn_reply(c, c->proto == PROTO_SASLAUTHD ? "NO bad request"
+                  : c->proto == PROTO_SOCKETMAP ? "PERM bad request"
+                  : "bad request", 2);
+}
+
 static bool
 feed_saslauthd(conn *c, const uint8_t *bytes, size_t len)
 {
@@ -309,10 +562,7 @@ feed_saslauthd(conn *c, const uint8_t *bytes, size_t len)
         why = "bytes after the last field";
     }
     if (status == FRAME_ERROR) {
-        sd_log(SD_LOG_WARNING, "saslauthd client %s: bad request dropped: "
-               "%s", c->peer, why);
-        conn_stop_reading(c);
-        conn_reply_saslauthd(c, "NO bad request");
+        bad_request(c, why);
         return false;
     }
     if (status == FRAME_DONE) {
@@ -321,6 +571,47 @@ feed_saslauthd(conn *c, const uint8_t *bytes, size_t len)
     }
     return true;
 }
+
+/* Bytes after a complete request wait in C->pending for the next. */
+static bool
+feed_socketmap(conn *c, const uint8_t *bytes, size_t len)
+{
+    size_t consumed = 0;
+    const char *why = NULL;
+    frame_status status = netstring_parser_feed(c->netstring, bytes, len,
+                                                &consumed, &why);
+    if (status == FRAME_ERROR) {
+        bad_request(c, why);
+        return false;
+    }
+    if (status == FRAME_DONE) {
+        g_byte_array_append(c->pending, bytes + consumed,
+                            (guint)(len - consumed));
+        dispatch_socketmap(c);
+        return false;
+    }
+    return true;
+}
+
+static bool
+feed_control(conn *c, const uint8_t *bytes, size_t len)
+{
+    const uint8_t *newline = memchr(bytes, '\n', len);
+    size_t take = newline != NULL ? (size_t)(newline - bytes) : len;
+    if (c->line->len + take > CONTROL_LINE_MAX
+        || memchr(bytes, '\0', take) != NULL) {
+        bad_request(c, "a command line longer than 4096 bytes or "
+                    "holding a NUL byte");
+        return false;
+    }
+    g_string_append_len(c->line, (const char *)bytes, (gssize)take);
+    if (newline == NULL)
+        return true;
+    dispatch_control(c);
+    return false;
+}
+
+static gboolean on_request_timeout(gpointer data);
 
 static gboolean
 on_readable(gint fd, GIOCondition condition, gpointer data)
@@ -332,16 +623,31 @@ on_readable(gint fd, GIOCondition condition, gpointer data)
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return G_SOURCE_CONTINUE;
     if (n <= 0) {
-        sd_log(SD_LOG_INFO, "%s client %s: %s before a whole request",
-               protocol_names[c->proto], c->peer,
-               n == 0 ? "connection closed" : g_strerror(errno));
+        /* A socketmap client leaving between requests is normal. */
+        bool between = c->proto == PROTO_SOCKETMAP && c->request_bytes == 0;
+        sd_log(between ? SD_LOG_DEBUG : SD_LOG_INFO,
+               "%s client %s: %s%s", protocol_names[c->proto], c->peer,
+               n == 0 ? "connection closed" : g_strerror(errno),
+               between ? "" : " before a whole request");
         c->io = 0;
         conn_close(c);
         return G_SOURCE_REMOVE;
     }
-    bool more = feed_saslauthd(c, buffer, (size_t)n);
+    if (c->request_bytes == 0 && c->proto == PROTO_SOCKETMAP) {
+        /* The idle timer gives way to the request timer. */
+        if (c->timer != 0)
+            g_source_remove(c->timer);
+        c->started_us = g_get_monotonic_time();
+        c->timer = g_timeout_add((guint)c->srv->settings->request_timeout_ms,
+                                 on_request_timeout, c);
+    }
+    c->request_bytes += (size_t)n;
+    bool more = c->proto == PROTO_SASLAUTHD
+        ? feed_saslauthd(c, buffer, (size_t)n)
+        : c->proto == PROTO_SOCKETMAP ? feed_socketmap(c, buffer, (size_t)n)
+        : feed_control(c, buffer, (size_t)n);
     sd_memwipe(buffer, (size_t)n);
-    /* When not MORE, the io source is already removed. */
+    /* When not MORE, the watch is gone already. */
     return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
@@ -350,11 +656,46 @@ on_request_timeout(gpointer data)
 {
     conn *c = data;
     c->timer = 0;
-    sd_log(SD_LOG_NOTICE, "%s client %s: no whole request within %.1f s; "
-           "connection dropped", protocol_names[c->proto], c->peer,
-           c->srv->settings->request_timeout_ms / 1000.0);
+    bool idle = c->proto == PROTO_SOCKETMAP && c->request_bytes == 0;
+    if (idle)
+        sd_log(SD_LOG_DEBUG, "socketmap client %s: idle for %.1f s; "
+               "connection closed", c->peer,
+               c->srv->settings->idle_timeout_ms / 1000.0);
+    else
+        sd_log(SD_LOG_NOTICE, "%s client %s: no whole request within "
+               "%.1f s; connection dropped", protocol_names[c->proto],
+               c->peer, c->srv->settings->request_timeout_ms / 1000.0);
+    if (!idle)
+        metrics_count_refused("timeout");
     conn_close(c);
     return G_SOURCE_REMOVE;
+}
+
+/* A socketmap connection after a reply: bytes already received first. */
+static void
+conn_read_next(conn *c)
+{
+    server *srv = c->srv;
+    c->state = CONN_READING;
+    c->request_bytes = 0;
+    netstring_parser_reset(c->netstring);
+    c->timer = g_timeout_add((guint)srv->settings->idle_timeout_ms,
+                             on_request_timeout, c);
+    if (c->pending->len > 0) {
+        GByteArray *bytes = c->pending;
+        c->pending = g_byte_array_new();
+        c->started_us = g_get_monotonic_time();
+        c->request_bytes = bytes->len;
+        bool more = feed_socketmap(c, bytes->data, bytes->len);
+        g_byte_array_unref(bytes);
+        if (!more)
+            return;
+        /* Half a request was waiting: the request timer applies. */
+        g_source_remove(c->timer);
+        c->timer = g_timeout_add((guint)srv->settings->request_timeout_ms,
+                                 on_request_timeout, c);
+    }
+    c->io = g_unix_fd_add(c->fd, G_IO_IN, on_readable, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -383,12 +724,33 @@ conn_new(server *srv, int fd, protocol proto)
     c->peer = peer_of(fd);
     c->out = g_string_new(NULL);
     c->started_us = g_get_monotonic_time();
-    c->saslauthd = saslauthd_parser_new(srv->settings->max_field);
+    g_hash_table_add(srv->conns, c);
+    g_atomic_int_inc(&srv->clients);
+    if (proto == PROTO_SOCKETMAP) {
+        c->netstring = netstring_parser_new(SOCKETMAP_REQUEST_MAX);
+        c->pending = g_byte_array_new();
+        conn_read_next(c);
+        return;
+    }
+    if (proto == PROTO_SASLAUTHD) {
+        c->saslauthd = saslauthd_parser_new(srv->settings->max_field);
+    } else {
+        char *why = NULL;
+        if (!control_peer_allowed(fd, srv->ids.control_group, &why)) {
+            int status;
+            char *body = control_refusal(why, &status);
+            sd_log(SD_LOG_WARNING, "control client %s refused: %s", c->peer,
+                   why);
+            conn_reply(c, body, status);
+            g_free(body);
+            g_free(why);
+            return;
+        }
+        c->line = g_string_new(NULL);
+    }
     c->io = g_unix_fd_add(fd, G_IO_IN, on_readable, c);
     c->timer = g_timeout_add((guint)srv->settings->request_timeout_ms,
                              on_request_timeout, c);
-    g_hash_table_add(srv->conns, c);
-    srv->clients++;
 }
 
 static void
@@ -396,14 +758,23 @@ conn_close(conn *c)
 {
     server *srv = c->srv;
     conn_stop_reading(c);
+    if (c->held != NULL) {
+        g_source_remove(c->held->penalty_timer);
+        job_free(c->held);
+    }
     close(c->fd);
     saslauthd_parser_free(c->saslauthd);
+    if (c->netstring != NULL)
+        netstring_parser_free(c->netstring);
+    if (c->pending != NULL)
+        g_byte_array_unref(c->pending);
+    if (c->line != NULL)
+        g_string_free(c->line, TRUE);
     g_string_free(c->out, TRUE);
     g_free(c->peer);
     g_hash_table_remove(srv->conns, c);
     g_free(c);
-    srv->clients--;
-    if (srv->draining && srv->clients == 0)
+    if (g_atomic_int_dec_and_test(&srv->clients) && srv->draining)
         g_main_loop_quit(srv->loop);
 }
 
@@ -412,22 +783,29 @@ static void
 refuse(server *srv, int fd, protocol proto, const char *why)
 {
     GString *out = g_string_new(NULL);
-    if (proto == PROTO_SASLAUTHD) {
-        char *text = g_strdup_printf("NO temporary failure: %s", why);
+    char *text = g_strdup_printf("%s%s",
+                                 proto == PROTO_SASLAUTHD
+                                     ? "NO temporary failure: "
+                                     : proto == PROTO_SOCKETMAP ? "TEMP "
+                                     : "75\n", why);
+    if (proto == PROTO_SASLAUTHD)
         saslauthd_reply_encode(out, text);
-        g_free(text);
-    }
-    if (out->len > 0 && send(fd, out->str, out->len,
-                             MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    else if (proto == PROTO_SOCKETMAP)
+        netstring_encode(out, text, strlen(text));
+    else
+        g_string_append_printf(out, "%s\n", text);
+    if (send(fd, out->str, out->len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         sd_log(SD_LOG_DEBUG, "refusal not sent: %s", g_strerror(errno));
+    g_free(text);
     g_string_free(out, TRUE);
     close(fd);
+    metrics_count_refused("max-clients");
     /* At most one line a second, so a flood does not flood the log. */
     gint64 now = g_get_monotonic_time();
     srv->refused_unlogged++;
     if (now - srv->refused_logged_us >= G_USEC_PER_SEC) {
-        sd_log(SD_LOG_WARNING, "%u %s client(s) refused: %s",
-               srv->refused_unlogged, protocol_names[proto], why);
+        sd_log(SD_LOG_WARNING, "%u client(s) refused: %s",
+               srv->refused_unlogged, why);
         srv->refused_logged_us = now;
         srv->refused_unlogged = 0;
     }
@@ -448,7 +826,8 @@ on_accept(gint fd, GIOCondition condition, gpointer data)
                        protocol_names[l->proto], g_strerror(errno));
             break;
         }
-        if (srv->clients >= srv->settings->max_clients) {
+        if ((unsigned)g_atomic_int_get(&srv->clients)
+            >= srv->settings->max_clients) {
             char *why = g_strdup_printf("too many clients ([server] "
                                         "max-clients %u)",
                                         srv->settings->max_clients);
@@ -459,6 +838,36 @@ on_accept(gint fd, GIOCondition condition, gpointer data)
         conn_new(srv, client, l->proto);
     }
     return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Status                                                              */
+/* ------------------------------------------------------------------ */
+
+void
+server_status(server *srv, GString *out)
+{
+    const sd_server_settings *s = srv->settings;
+    gint64 uptime = (g_get_real_time() - srv->started_real) / G_USEC_PER_SEC;
+    g_string_append_printf(out, "version: sasldird %s\n", PACKAGE_VERSION);
+    g_string_append_printf(out, "pid: %ld\n", (long)getpid());
+    g_string_append_printf(out, "uptime: %lld s\n", (long long)uptime);
+    g_string_append_printf(out, "config: %s\n", srv->config_path);
+    g_string_append_printf(out, "saslauthd-socket: %s\n",
+                           s->saslauthd_socket ? s->saslauthd_socket : "off");
+    g_string_append_printf(out, "socketmap-socket: %s\n",
+                           s->socketmap_socket ? s->socketmap_socket : "off");
+    g_string_append_printf(out, "control-socket: %s\n",
+                           s->control_socket ? s->control_socket : "off");
+    g_string_append_printf(out, "clients: %d (max %u)\n",
+                           g_atomic_int_get(&srv->clients), s->max_clients);
+    g_string_append_printf(out, "queue: %u (max %u)\n",
+                           g_thread_pool_unprocessed(srv->workers), s->queue);
+    g_string_append_printf(out, "workers: %u\n", srv->worker_count);
+    g_string_append_printf(out, "reloads: %d\n",
+                           g_atomic_int_get(&srv->reloads));
+    g_string_append_printf(out, "penalty: %s\n",
+                           srv->penalty != NULL ? "on" : "off");
 }
 
 /* ------------------------------------------------------------------ */
@@ -485,8 +894,9 @@ on_drain_timeout(gpointer data)
 {
     server *srv = data;
     srv->drain_timer = 0;
-    sd_log(SD_LOG_WARNING, "%u request(s) still in progress after %d ms; "
-           "exiting without them", srv->clients, DRAIN_MS);
+    sd_log(SD_LOG_WARNING, "%d request(s) still in progress after %d ms; "
+           "exiting without them", g_atomic_int_get(&srv->clients),
+           DRAIN_MS);
     g_main_loop_quit(srv->loop);
     return G_SOURCE_REMOVE;
 }
@@ -521,20 +931,32 @@ on_sigterm(gpointer data)
         return G_SOURCE_CONTINUE;
     srv->draining = true;
     close_listeners(srv);
-    /* Clients still sending a request are not served: close them. */
-    GPtrArray *idle = g_ptr_array_new();
+    /* Clients still sending a request are not served: close them; a
+     * reply the penalty holds back goes out now. */
+    GPtrArray *reading = g_ptr_array_new(), *held = g_ptr_array_new();
     GHashTableIter iter;
     gpointer key;
     g_hash_table_iter_init(&iter, srv->conns);
-    while (g_hash_table_iter_next(&iter, &key, NULL))
-        if (((conn *)key)->state == CONN_READING)
-            g_ptr_array_add(idle, key);
-    for (guint i = 0; i < idle->len; i++)
-        conn_close(g_ptr_array_index(idle, i));
-    g_ptr_array_unref(idle);
-    sd_log(SD_LOG_NOTICE, "stopping: %u request(s) in progress",
-           srv->clients);
-    if (srv->clients == 0)
+    while (g_hash_table_iter_next(&iter, &key, NULL)) {
+        conn *c = key;
+        if (c->state == CONN_READING)
+            g_ptr_array_add(reading, c);
+        else if (c->held != NULL)
+            g_ptr_array_add(held, c);
+    }
+    for (guint i = 0; i < reading->len; i++)
+        conn_close(g_ptr_array_index(reading, i));
+    for (guint i = 0; i < held->len; i++) {
+        job *j = ((conn *)g_ptr_array_index(held, i))->held;
+        g_source_remove(j->penalty_timer);
+        j->penalty_timer = 0;
+        saslauthd_send(j);
+    }
+    g_ptr_array_unref(reading);
+    g_ptr_array_unref(held);
+    sd_log(SD_LOG_NOTICE, "stopping: %d request(s) in progress",
+           g_atomic_int_get(&srv->clients));
+    if (g_atomic_int_get(&srv->clients) == 0)
         g_main_loop_quit(srv->loop);
     else
         srv->drain_timer = g_timeout_add(DRAIN_MS, on_drain_timeout, srv);
@@ -557,27 +979,49 @@ server_new(const char *config_path, sd_registry *registry,
     srv->settings = sd_registry_server_settings(registry);
     srv->ids = *ids;
     srv->conns = g_hash_table_new(g_direct_hash, g_direct_equal);
+    srv->started_real = g_get_real_time();
     int fds[3] = { sockets->saslauthd, sockets->socketmap,
                    sockets->control };
     for (int i = 0; i < 3; i++)
         srv->listeners[i] = (listener){ srv, (protocol)i, fds[i], 0 };
+    if (srv->settings->penalty.enable)
+        srv->penalty = penalty_new(&srv->settings->penalty, PENALTY_CAPACITY);
     return srv;
+}
+
+static bool
+start_threads(server *srv)
+{
+    srv->worker_count = srv->settings->workers != 0
+        ? srv->settings->workers : g_get_num_processors();
+    GError *error = NULL;
+    srv->workers = g_thread_pool_new(worker, srv, (gint)srv->worker_count,
+                                     TRUE, &error);
+    if (srv->workers != NULL)
+        srv->control_worker = g_thread_pool_new(worker, srv, 1, TRUE,
+                                                &error);
+    if (srv->control_worker == NULL) {
+        sd_log(SD_LOG_ERROR, "cannot start %u worker threads: %s",
+               srv->worker_count, error->message);
+        g_clear_error(&error);
+        return false;
+    }
+    if (srv->settings->metrics_listen != NULL
+        && !metrics_http_start(srv->settings->metrics_listen,
+                               registry_of, srv,
+                               &error)) {
+        sd_log(SD_LOG_ERROR, "[server] metrics-listen: %s", error->message);
+        g_clear_error(&error);
+        return false;
+    }
+    return true;
 }
 
 int
 server_run(server *srv)
 {
-    unsigned workers = srv->settings->workers != 0
-        ? srv->settings->workers : g_get_num_processors();
-    GError *error = NULL;
-    srv->workers = g_thread_pool_new(worker, srv, (gint)workers, TRUE,
-                                     &error);
-    if (srv->workers == NULL) {
-        sd_log(SD_LOG_ERROR, "cannot start %u worker threads: %s", workers,
-               error->message);
-        g_clear_error(&error);
+    if (!start_threads(srv))
         return 1;
-    }
     srv->loop = g_main_loop_new(NULL, FALSE);
     for (int i = 0; i < 3; i++)
         if (srv->listeners[i].fd >= 0)
@@ -586,16 +1030,22 @@ server_run(server *srv)
     srv->signals[0] = g_unix_signal_add(SIGHUP, on_sighup, srv);
     srv->signals[1] = g_unix_signal_add(SIGTERM, on_sigterm, srv);
     srv->signals[2] = g_unix_signal_add(SIGINT, on_sigterm, srv);
+    const sd_server_settings *s = srv->settings;
     sd_log(SD_LOG_NOTICE, "started: configuration %s, %u workers, "
-           "saslauthd socket %s", srv->config_path, workers,
-           srv->settings->saslauthd_socket != NULL
-               ? srv->settings->saslauthd_socket : "off");
+           "saslauthd socket %s, socketmap socket %s, control socket %s%s%s",
+           srv->config_path, srv->worker_count,
+           s->saslauthd_socket ? s->saslauthd_socket : "off",
+           s->socketmap_socket ? s->socketmap_socket : "off",
+           s->control_socket ? s->control_socket : "off",
+           s->metrics_listen ? ", metrics on http://" : "",
+           s->metrics_listen ? s->metrics_listen : "");
     g_main_loop_run(srv->loop);
-    if (srv->clients > 0) {
+    metrics_http_stop();
+    if (g_atomic_int_get(&srv->clients) > 0) {
         /* Workers may still be inside a directory: do not wait for them
          * or free what they use. */
-        sd_log(SD_LOG_NOTICE, "stopped with %u request(s) abandoned",
-               srv->clients);
+        sd_log(SD_LOG_NOTICE, "stopped with %d request(s) abandoned",
+               g_atomic_int_get(&srv->clients));
         return -1;
     }
     sd_log(SD_LOG_NOTICE, "stopped");
@@ -615,8 +1065,12 @@ server_free(server *srv)
         g_source_remove(srv->drain_timer);
     if (srv->workers != NULL)
         g_thread_pool_free(srv->workers, FALSE, TRUE);
+    if (srv->control_worker != NULL)
+        g_thread_pool_free(srv->control_worker, FALSE, TRUE);
     if (srv->loop != NULL)
         g_main_loop_unref(srv->loop);
+    if (srv->penalty != NULL)
+        penalty_free(srv->penalty);
     g_hash_table_unref(srv->conns);
     sd_registry_unref(srv->registry);
     sd_registry_unref(srv->start_registry);

@@ -46,5 +46,7 @@ sd_registry *server_registry(server *srv);
 /* Loads the configuration again and swaps it in; false (old one kept)
  * with *ERROR listing every problem. */
 bool server_reload(server *srv, GError **error);
+/* Appends the "status" lines of the control socket. */
+void server_status(server *srv, GString *out);
 
 #endif

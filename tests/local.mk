@@ -60,3 +60,5 @@ include tests/internal.mk
 include tests/internal-cli.mk
 include tests/daemon-frames.mk
 include tests/integration/sasl-daemons.mk
+include tests/integration/daemon.mk
+include tests/daemon-ops.mk

@@ -417,6 +417,214 @@ START_TEST(test_frame_reply_length_300)
 }
 END_TEST
 
+/* ---- netstrings ---- */
+
+/* Parses one netstring from DATA cut at every pair of offsets; each must
+ * give PAYLOAD (PLEN bytes) and consume exactly USED bytes in all. */
+static void
+netstring_every_chunking(const char *data, size_t len, const char *payload,
+                         size_t plen, size_t used)
+{
+    for (size_t a = 0; a <= len; a++) {
+        for (size_t b = a; b <= len; b++) {
+            size_t cuts[3] = { a, b, len };
+            netstring_parser *p = netstring_parser_new(1000);
+            size_t start = 0, total = 0;
+            frame_status st = FRAME_MORE;
+            for (size_t c = 0; c < 3 && st == FRAME_MORE; c++) {
+                size_t consumed = 99999;
+                const char *error = "unset";
+                st = netstring_parser_feed(p, (const uint8_t *)data + start,
+                                           cuts[c] - start, &consumed,
+                                           &error);
+                ck_assert_uint_le(consumed, cuts[c] - start);
+                if (st == FRAME_MORE)
+                    ck_assert_uint_eq(consumed, cuts[c] - start);
+                ck_assert_ptr_null(error);
+                total += consumed;
+                start = cuts[c];
+            }
+            ck_assert_int_eq(st, FRAME_DONE);
+            ck_assert_uint_eq(total, used);
+            size_t got_len = 12345;
+            const char *got = netstring_parser_payload(p, &got_len);
+            ck_assert_uint_eq(got_len, plen);
+            ck_assert_int_eq(memcmp(got, payload, plen), 0);
+            ck_assert_int_eq(got[plen], '\0');
+            netstring_parser_free(p);
+        }
+    }
+}
+
+START_TEST(test_netstring_every_chunking)
+{
+    static const char req[] = "27:mailboxes alice@example.org,";
+    netstring_every_chunking(req, sizeof req - 1,
+                             "mailboxes alice@example.org", 27,
+                             sizeof req - 1);
+    netstring_every_chunking("0:,", 3, "", 0, 3);
+    /* A payload may hold any byte, a NUL and a ',' too. */
+    netstring_every_chunking("5:a\0b,c,", 8, "a\0b,c", 5, 8);
+    /* Bytes after the netstring stay with the caller. */
+    netstring_every_chunking("3:abc,4:next,", 13, "abc", 3, 6);
+}
+END_TEST
+
+START_TEST(test_netstring_pipelined)
+{
+    /* Several requests on one connection, in one read. */
+    static const char in[] = "9:domains a,0:,11:quota alice,";
+    netstring_parser *p = netstring_parser_new(100);
+    const uint8_t *data = (const uint8_t *)in;
+    size_t left = sizeof in - 1, consumed, len;
+    static const char *const expect[] = { "domains a", "", "quota alice" };
+    for (unsigned i = 0; i < 3; i++) {
+        ck_assert_int_eq(netstring_parser_feed(p, data, left, &consumed,
+                                               NULL), FRAME_DONE);
+        ck_assert_str_eq(netstring_parser_payload(p, &len), expect[i]);
+        ck_assert_uint_eq(len, strlen(expect[i]));
+        /* Done stays done until reset. */
+        ck_assert_int_eq(netstring_parser_feed(p, data + consumed,
+                                               left - consumed, &len, NULL),
+                         FRAME_DONE);
+        ck_assert_uint_eq(len, 0);
+        data += consumed;
+        left -= consumed;
+        netstring_parser_reset(p);
+        ck_assert_ptr_null(netstring_parser_payload(p, &len));
+        ck_assert_uint_eq(len, 0);
+    }
+    ck_assert_uint_eq(left, 0);
+    ck_assert_int_eq(netstring_parser_feed(p, data, 0, &consumed, NULL),
+                     FRAME_MORE);
+    netstring_parser_free(p);
+    netstring_parser_free(NULL);
+}
+END_TEST
+
+/* Every error, whole and byte by byte, with the bytes consumed up to
+ * and including the offending one. */
+static void
+netstring_error(size_t max_len, const char *in, size_t len,
+                const char *reason, size_t at)
+{
+    netstring_parser *p = netstring_parser_new(max_len);
+    size_t consumed;
+    const char *error = NULL;
+    ck_assert_int_eq(netstring_parser_feed(p, (const uint8_t *)in, len,
+                                           &consumed, &error), FRAME_ERROR);
+    ck_assert_str_eq(error, reason);
+    ck_assert_uint_eq(consumed, at);
+    ck_assert_ptr_null(netstring_parser_payload(p, NULL));
+    /* Error stays error. */
+    ck_assert_int_eq(netstring_parser_feed(p, (const uint8_t *)in, len,
+                                           &consumed, &error), FRAME_ERROR);
+    ck_assert_uint_eq(consumed, 0);
+    ck_assert_str_eq(error, reason);
+    /* Reset makes it usable again. */
+    netstring_parser_reset(p);
+    ck_assert_int_eq(netstring_parser_feed(p, (const uint8_t *)"1:x,", 4,
+                                           &consumed, &error), FRAME_DONE);
+    netstring_parser_free(p);
+
+    p = netstring_parser_new(max_len);
+    frame_status st = FRAME_MORE;
+    size_t i;
+    for (i = 0; i < len && st == FRAME_MORE; i++)
+        st = netstring_parser_feed(p, (const uint8_t *)in + i, 1, &consumed,
+                                   &error);
+    ck_assert_int_eq(st, FRAME_ERROR);
+    ck_assert_uint_eq(i, at);
+    ck_assert_str_eq(error, reason);
+    netstring_parser_free(p);
+}
+
+START_TEST(test_netstring_errors)
+{
+    netstring_error(100, "01:a,", 5, "netstring length with a leading zero",
+                    2);
+    netstring_error(100, "00:,", 4, "netstring length with a leading zero",
+                    2);
+    netstring_error(100, ":a,", 3, "netstring without a length before ':'",
+                    1);
+    netstring_error(100, "x:a,", 4, "netstring does not start with a digit",
+                    1);
+    netstring_error(100, "-1:a,", 5,
+                    "netstring does not start with a digit", 1);
+    netstring_error(100, "3x:abc,", 7, "netstring length not followed by ':'",
+                    2);
+    netstring_error(100, "3 :abc,", 7,
+                    "netstring length not followed by ':'", 2);
+    netstring_error(100, "3:abc;", 6, "netstring payload not followed by ','",
+                    6);
+    netstring_error(100, "3:abcd,", 7,
+                    "netstring payload not followed by ','", 6);
+    /* Over the limit: refused at the digit that crosses it, before any
+     * payload is buffered. */
+    netstring_error(100, "101:", 4, "netstring longer than the limit", 3);
+    netstring_error(100, "1000", 4, "netstring longer than the limit", 4);
+    netstring_error((size_t)-1, "12345678901:", 12,
+                    "netstring length of more than 10 digits", 11);
+    /* A limit of exactly the length is fine. */
+    netstring_parser *p = netstring_parser_new(3);
+    ck_assert_int_eq(netstring_parser_feed(p, (const uint8_t *)"3:abc,", 6,
+                                           NULL, NULL), FRAME_DONE);
+    netstring_parser_free(p);
+}
+END_TEST
+
+START_TEST(test_netstring_truncated)
+{
+    static const char in[] = "12:quota carol,";
+    for (size_t cut = 0; cut < sizeof in - 1; cut++) {
+        netstring_parser *p = netstring_parser_new(100);
+        size_t consumed;
+        ck_assert_int_eq(netstring_parser_feed(p, (const uint8_t *)in, cut,
+                                               &consumed, NULL), FRAME_MORE);
+        ck_assert_uint_eq(consumed, cut);
+        ck_assert_ptr_null(netstring_parser_payload(p, NULL));
+        netstring_parser_free(p);
+    }
+}
+END_TEST
+
+START_TEST(test_netstring_encode)
+{
+    GString *out = g_string_new("x");
+    netstring_encode(out, "OK alice@example.org", 20);
+    ck_assert_str_eq(out->str, "x20:OK alice@example.org,");
+    g_string_truncate(out, 0);
+    netstring_encode(out, "NOTFOUND ", 9);
+    ck_assert_str_eq(out->str, "9:NOTFOUND ,");
+    g_string_truncate(out, 0);
+    netstring_encode(out, "", 0);
+    ck_assert_str_eq(out->str, "0:,");
+    g_string_truncate(out, 0);
+    netstring_encode(out, "a\0b", 3);
+    ck_assert_uint_eq(out->len, 6);
+    ck_assert_int_eq(memcmp(out->str, "3:a\0b,", 6), 0);
+
+    /* What the encoder writes, the parser reads back. */
+    char *big = g_malloc(100000);
+    for (size_t i = 0; i < 100000; i++)
+        big[i] = (char)(i * 7);
+    g_string_truncate(out, 0);
+    netstring_encode(out, big, 100000);
+    netstring_parser *p = netstring_parser_new(100000);
+    size_t consumed, len;
+    ck_assert_int_eq(netstring_parser_feed(p, (const uint8_t *)out->str,
+                                           out->len, &consumed, NULL),
+                     FRAME_DONE);
+    ck_assert_uint_eq(consumed, out->len);
+    const char *payload = netstring_parser_payload(p, &len);
+    ck_assert_uint_eq(len, 100000);
+    ck_assert_int_eq(memcmp(payload, big, 100000), 0);
+    netstring_parser_free(p);
+    g_free(big);
+    g_string_free(out, TRUE);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -435,6 +643,13 @@ main(void)
     tcase_add_test(tc, test_frame_trailing_bytes);
     tcase_add_test(tc, test_frame_reply);
     tcase_add_test(tc, test_frame_reply_length_300);
+    suite_add_tcase(suite, tc);
+    tc = tcase_create("netstring");
+    tcase_add_test(tc, test_netstring_every_chunking);
+    tcase_add_test(tc, test_netstring_pipelined);
+    tcase_add_test(tc, test_netstring_errors);
+    tcase_add_test(tc, test_netstring_truncated);
+    tcase_add_test(tc, test_netstring_encode);
     suite_add_tcase(suite, tc);
     return sd_check_run(suite);
 }

@@ -26,6 +26,7 @@
 
 #include "sasldir.h"
 #include "cli.h"
+#include "sd_stats.h"
 
 static int cmd_check_config(cli_state *, int, char **);
 static int cmd_lookup(cli_state *, int, char **);
@@ -343,65 +344,14 @@ repeat_is_valid(gint repeat)
     return false;
 }
 
-static void
-print_side(const char *name, const sd_cache_side_stats *side)
-{
-    printf("  %-9s hits %" G_GUINT64_FORMAT ", inserts %" G_GUINT64_FORMAT
-           ", evictions %" G_GUINT64_FORMAT ", expirations %"
-           G_GUINT64_FORMAT ", replaced %" G_GUINT64_FORMAT ", flushed %"
-           G_GUINT64_FORMAT ", size %" G_GUINT64_FORMAT "\n", name,
-           side->hits, side->inserts, side->evictions, side->expirations,
-           side->replaced, side->flushed, side->size);
-}
-
 /* The settings and statistics of DIRECTORY's cache, as text. */
 static void
 print_cache_stats(sd_directory *directory)
 {
-    sd_cache *cache = sd_directory_cache(directory);
-    if (cache == NULL) {
-        printf("directory %s: no cache (no [directory.\"%s\".cache] "
-               "section)\n", sd_directory_name(directory),
-               sd_directory_name(directory));
-        return;
-    }
-    const sd_cache_config *config = sd_cache_get_config(cache);
-    printf("directory %s: cache of this sasldir process: %" G_GUINT64_FORMAT
-           " entries per kind and side, ttl positive %" G_GUINT64_FORMAT
-           " ms, negative %" G_GUINT64_FORMAT " ms, %u shards\n",
-           sd_directory_name(directory), config->entries,
-           config->ttl_positive_ms, config->ttl_negative_ms, config->shards);
-    for (int k = 0; k < SD_CACHE_KINDS; k++) {
-        sd_cache_stats stats;
-        sd_cache_get_stats(cache, (sd_cache_kind)k, &stats);
-        printf("%s: misses %" G_GUINT64_FORMAT ", lock waits %"
-               G_GUINT64_FORMAT "\n", sd_cache_kind_name((sd_cache_kind)k),
-               stats.misses, stats.lock_waits);
-        print_side("positive", &stats.positive);
-        print_side("negative", &stats.negative);
-    }
-}
-
-static void
-cache_stats_to_json(sd_directory *directory, GString *out)
-{
-    const char *name = sd_directory_name(directory);
-    g_string_append(out, "{\"directory\":");
-    sd_json_append_string(out, name, strlen(name));
-    sd_cache *cache = sd_directory_cache(directory);
-    if (cache == NULL) {
-        g_string_append(out, ",\"cache\":null}");
-        return;
-    }
-    const sd_cache_config *config = sd_cache_get_config(cache);
-    g_string_append_printf(out, ",\"scope\":\"process\",\"entries\":%"
-                           G_GUINT64_FORMAT ",\"ttl_positive_ms\":%"
-                           G_GUINT64_FORMAT ",\"ttl_negative_ms\":%"
-                           G_GUINT64_FORMAT ",\"shards\":%u,\"kinds\":",
-                           config->entries, config->ttl_positive_ms,
-                           config->ttl_negative_ms, config->shards);
-    sd_cache_stats_to_json(cache, out);
-    g_string_append_c(out, '}');
+    GString *out = g_string_new(NULL);
+    sd_stats_cache_text(directory, "this sasldir process", out);
+    fputs(out->str, stdout);
+    g_string_free(out, TRUE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -658,14 +608,10 @@ probe_pool(sd_directory *directory, sd_pool *pool)
     sd_result result = sd_pool_acquire(pool, &connection, &error);
     if (result == SD_OK)
         sd_pool_release(pool, connection, false);
-    const sd_pool_settings *settings = sd_pool_get_settings(pool);
-    sd_pool_stats stats;
-    sd_pool_get_stats(pool, &stats);
-    char *line = sd_pool_stats_format(&stats);
-    printf("%s: %s; max-connections %u, min-connections %u\n",
-           sd_directory_name(directory), line, settings->max_connections,
-           settings->min_connections);
-    g_free(line);
+    GString *out = g_string_new(NULL);
+    sd_stats_pool_text(directory, out);
+    fputs(out->str, stdout);
+    g_string_free(out, TRUE);
     if (result != SD_OK)
         report(result, error);
     return result;
@@ -736,7 +682,8 @@ cache_stats(cli_state *cli, int argc, char **argv)
         if (json) {
             if (i > 0)
                 g_string_append_c(out, ',');
-            cache_stats_to_json(g_ptr_array_index(directories, i), out);
+            sd_stats_cache_json(g_ptr_array_index(directories, i),
+                                "process", out);
         } else {
             print_cache_stats(g_ptr_array_index(directories, i));
         }
@@ -772,14 +719,12 @@ cache_flush(cli_state *cli, int argc, char **argv)
         return status;
     const char *name = argc > 1 ? argv[1] : NULL;
     GPtrArray *directories = selected_directories(cli);
-    for (guint i = 0; i < directories->len; i++) {
-        sd_directory *directory = g_ptr_array_index(directories, i);
-        uint64_t dropped = sd_directory_cache_flush(directory, kind, name);
-        printf("directory %s: %s; flushed %" G_GUINT64_FORMAT " entries "
-               "from this process's cache\n", sd_directory_name(directory),
-               sd_directory_cache(directory) != NULL ? "cache" : "no cache",
-               dropped);
-    }
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < directories->len; i++)
+        sd_stats_cache_flush(g_ptr_array_index(directories, i), kind, name,
+                             "this process", out);
+    fputs(out->str, stdout);
+    g_string_free(out, TRUE);
     g_ptr_array_unref(directories);
     return 0;
 }

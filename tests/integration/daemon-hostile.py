@@ -1,0 +1,166 @@
+# daemon-hostile.py - hostile saslauthd clients for
+# daemon-badinput.test.  usage: python3 daemon-hostile.py SOCKET CASE
+# Prints one line per check: "ok WHAT" or "fail WHAT: why".
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+path = sys.argv[1]
+
+
+def field(data):
+    return struct.pack(">H", len(data)) + data
+
+
+def request(login=b"alice", password=b"pw", service=b"imap", realm=b""):
+    return field(login) + field(password) + field(service) + field(realm)
+
+
+def connect():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    return s
+
+
+def read_reply(s):
+    """The reply's text, or None when the daemon closed without one."""
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    if len(data) < 2:
+        return None
+    (n,) = struct.unpack(">H", data[:2])
+    return data[2:2 + n].decode(errors="replace")
+
+
+def check(ok, what, why=""):
+    print(("ok " if ok else "fail ") + what + ("" if ok else ": " + why))
+    sys.stdout.flush()
+
+
+def send_and_read(payload, shut=True):
+    s = connect()
+    try:
+        s.sendall(payload)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    reply = read_reply(s)
+    s.close()
+    return reply
+
+
+def malformed():
+    cases = [
+        ("a 64 KiB field (length 65535 and its bytes)",
+         struct.pack(">H", 65535) + b"a" * 65535),
+        ("a field over max-field (5000 bytes)",
+         field(b"b" * 5000) + field(b"pw") + field(b"imap") + field(b"")),
+        ("a NUL byte in the login", request(login=b"ali\0ce")),
+        ("bytes after five fields", request() + field(b"addr") + b"junk"),
+    ]
+    for what, payload in cases:
+        reply = send_and_read(payload)
+        check(reply == "NO bad request", what + ": NO bad request",
+              repr(reply))
+    # A length past the end of what is sent, then end of input.
+    reply = send_and_read(struct.pack(">H", 10) + b"abc")
+    check(reply is None, "a length past the end: closed without a reply",
+          repr(reply))
+    # A length field cut in half.
+    reply = send_and_read(b"\x00")
+    check(reply is None, "half a length: closed without a reply", repr(reply))
+    # Nothing at all.
+    reply = send_and_read(b"")
+    check(reply is None, "an empty request: closed without a reply",
+          repr(reply))
+
+
+def fuzz(count):
+    rng = random.Random(1234)
+    replies = 0
+    for _ in range(count):
+        n = rng.randrange(0, 400)
+        payload = bytes(rng.randrange(256) for _ in range(n))
+        if rng.random() < 0.5:
+            # Plausible frames with random lengths and contents.
+            payload = b"".join(
+                struct.pack(">H", rng.randrange(0, 300))
+                + bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
+                for _ in range(rng.randrange(1, 7)))
+        if send_and_read(payload) is not None:
+            replies += 1
+    check(True, "%d random requests sent (%d answered)" % (count, replies))
+
+
+def stall(timeout):
+    """Half a frame, then silence: dropped after the request timeout,
+    while a well-formed client is answered at once."""
+    s = connect()
+    s.sendall(field(b"alice") + b"\x00\x10pass")
+    t0 = time.monotonic()
+    s.settimeout(timeout + 5)
+    try:
+        data = s.recv(100)
+    except socket.timeout:
+        data = None
+    waited = time.monotonic() - t0
+    check(data == b"" and timeout - 0.5 <= waited <= timeout + 2,
+          "a stalled client is dropped after the request timeout",
+          "recv %r after %.1f s" % (data, waited))
+
+
+def hold(count, seconds, marker):
+    """COUNT idle connections held for SECONDS (or until dropped)."""
+    held = []
+    for _ in range(count):
+        held.append(connect())
+    with open(marker, "w") as f:
+        f.write("%d\n" % len(held))
+    deadline = time.monotonic() + seconds
+    dropped = 0
+    for s in held:
+        s.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            if s.recv(1) == b"":
+                dropped += 1
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            dropped += 1
+    print("held %d dropped %d" % (count, dropped))
+
+
+def over(count):
+    """COUNT more clients when the daemon is full: each gets a refusal."""
+    refused = 0
+    for _ in range(count):
+        reply = send_and_read(request(password=b"whatever"))
+        if reply is not None and reply.startswith(
+                "NO temporary failure: too many clients"):
+            refused += 1
+    print("refused %d of %d" % (refused, count))
+
+
+case = sys.argv[2]
+if case == "malformed":
+    malformed()
+elif case == "fuzz":
+    fuzz(int(sys.argv[3]))
+elif case == "stall":
+    stall(float(sys.argv[3]))
+elif case == "hold":
+    hold(int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+elif case == "over":
+    over(int(sys.argv[3]))

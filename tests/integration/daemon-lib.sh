@@ -1,0 +1,135 @@
+# daemon-lib.sh - start and stop a throw-away sasldird (sourced after
+# tests/tap.sh).
+#
+# The daemon runs in the foreground (-f -l) in $daemon_dir, a directory
+# under the test's scratch directory, with its sockets there; as root it
+# drops privileges to nobody (daemon_user), so the scratch directory is
+# made reachable for that user.  It is always stopped when the script
+# ends, however it ends.
+#
+# daemon_server_section [KEY = VALUE lines...]: prints a [server] section
+#     with the three sockets in $daemon_dir, stderr logging and, as root,
+#     user = "nobody"; extra lines are appended.
+# daemon_start CONF: starts sasldird on CONF and waits for "started" in
+#     its log ($daemon_log); fails the test plan with "Bail out!" if it
+#     does not start.  Sets $daemon_pid.
+# daemon_stop: SIGTERM and wait (at most 10 s); $daemon_stop_ms says how
+#     long it took, $daemon_status the exit status.
+# as_daemon_user COMMAND...: runs COMMAND as the daemon's user.
+# saslauthd_query ARGS...: testsaslauthd -f $daemon_mux ARGS into $tap_out.
+
+SASLDIRD=$top_builddir/daemon/sasldird
+daemon_dir=$tap_tmp/daemon
+daemon_mux=$daemon_dir/mux
+daemon_socketmap=$daemon_dir/socketmap
+daemon_control=$daemon_dir/control
+daemon_log=$daemon_dir/sasldird.log
+daemon_pid=
+mkdir -p "$daemon_dir"
+
+if [ "$(id -u)" -eq 0 ]; then
+    daemon_user=nobody
+    chmod 755 "$tap_tmp"
+    chown nobody "$daemon_dir"
+else
+    daemon_user=
+fi
+
+as_daemon_user() {
+    if [ -n "$daemon_user" ]; then
+        runuser -u "$daemon_user" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+daemon_cleanup() {
+    if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+        kill -KILL "$daemon_pid" 2>/dev/null || true
+        wait "$daemon_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tap_tmp"
+}
+trap daemon_cleanup EXIT INT TERM
+
+daemon_server_section() {
+    echo '[server]'
+    echo "saslauthd-socket = \"$daemon_mux\""
+    echo "socketmap-socket = \"$daemon_socketmap\""
+    echo "control-socket = \"$daemon_control\""
+    echo 'log = "stderr"'
+    echo 'log-level = "debug"'
+    [ -n "$daemon_user" ] && echo "user = \"$daemon_user\""
+    for line in "$@"; do
+        echo "$line"
+    done
+}
+
+daemon_start() {
+    : >"$daemon_log"
+    "$SASLDIRD" -f -l -c "$1" 2>>"$daemon_log" &
+    daemon_pid=$!
+    i=0
+    while ! grep -q 'notice: started' "$daemon_log"; do
+        i=$((i + 1))
+        if [ "$i" -gt 100 ] || ! kill -0 "$daemon_pid" 2>/dev/null; then
+            echo "Bail out! sasldird did not start:"
+            sed 's/^/# /' "$daemon_log"
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+
+daemon_stop() {
+    t0=$(date +%s%N)
+    kill -TERM "$daemon_pid" 2>/dev/null || true
+    i=0
+    while kill -0 "$daemon_pid" 2>/dev/null && [ "$i" -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+        # Reap it as soon as it is a zombie.
+        if [ "$(ps -o stat= -p "$daemon_pid" 2>/dev/null | cut -c1)" = Z ]; then
+            break
+        fi
+    done
+    daemon_stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    set +e
+    wait "$daemon_pid" 2>/dev/null
+    daemon_status=$?
+    set -e
+    daemon_pid=
+}
+
+saslauthd_query() {
+    run "" testsaslauthd -f "$daemon_mux" "$@"
+}
+
+# saslauthd_expect REGEX WHAT ARGS...: testsaslauthd's output matches.
+saslauthd_expect() {
+    regex=$1
+    what=$2
+    shift 2
+    saslauthd_query "$@"
+    tap_expect_match "$tap_out" "$regex" "$what"
+}
+
+# saslauthd_raw FIELD...: sends the fields as one saslauthd request
+# (python3) and prints the reply's text, into $tap_out.  testsaslauthd
+# prints its own words for every NO, so a reason is checked with this.
+saslauthd_raw() {
+    run "" python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"".join(struct.pack(">H", len(f)) + f
+                   for f in (a.encode() for a in sys.argv[2:])))
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+(n,) = struct.unpack(">H", data[:2])
+print(data[2:2 + n].decode())' "$daemon_mux" "$@"
+}
