@@ -39,7 +39,10 @@ sasldir=$top_builddir/tools/sasldir
 sasldird=$top_builddir/daemon/sasldird
 
 # What this machine lacks exits 77 (a test running this script skips).
-for tool in saslauthd saslpasswd2 unshare python3; do
+# The system's Python (a version manager's shim can take a second to start).
+python=${PYTHON:-python3}
+[ -x /usr/bin/python3 ] && [ -z "${PYTHON:-}" ] && python=/usr/bin/python3
+for tool in saslauthd saslpasswd2 unshare "$python"; do
     command -v "$tool" >/dev/null || { echo "bench/daemon.sh: $tool not found" >&2; exit 77; }
 done
 [ "$(id -u)" = 0 ] || { echo "bench/daemon.sh: needs root (saslauthd runs in a private mount namespace)" >&2; exit 77; }
@@ -95,7 +98,7 @@ set -- "saslauthd -c=$tmp/sa-cache/mux" "saslauthd=$tmp/sa-nocache/mux" \
     --pid "saslauthd=$(cat "$tmp/sa-nocache/saslauthd.pid")"
 
 if [ -x "$sasldird" ]; then
-    python3 - "$users" >"$tmp/users.csv" <<'PY'
+    "$python" - "$users" >"$tmp/users.csv" <<'PY'
 import base64, hashlib, os, sys
 print("name,secret")
 for i in range(int(sys.argv[1])):

@@ -33,6 +33,9 @@ bench=$top_builddir/bench/daemon
 sasldir=$top_builddir/tools/sasldir
 sasldird=$top_builddir/daemon/sasldird
 [ -x "$sasldird" ] || { echo "bench/soak.sh: $sasldird is not built" >&2; exit 1; }
+# The system's Python (a version manager's shim can take a second to start).
+python=${PYTHON:-python3}
+[ -x /usr/bin/python3 ] && [ -z "${PYTHON:-}" ] && python=/usr/bin/python3
 
 sanitizers=no
 grep -q -- '-fsanitize=address' "$top_builddir/Makefile" && sanitizers=yes
@@ -53,7 +56,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-python3 - "$users" >"$tmp/users.csv" <<'PY'
+"$python" - "$users" >"$tmp/users.csv" <<'PY'
 import base64, hashlib, os, sys
 print("name,secret")
 for i in range(int(sys.argv[1])):
