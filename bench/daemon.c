@@ -22,7 +22,8 @@
  * system, of the process and of its live children, from /proc) over all
  * rounds is divided by the requests it answered, so that what the daemon
  * costs per authentication is seen apart from the clients, which share
- * the machine's cores with it.
+ * the machine's cores with it; the clients' own CPU per authentication
+ * (getrusage of this process) is printed beside it.
  *
  * usage: bench/daemon [--users N] [--seconds S] [--rounds R]
  *            [--clients 1,8,32] [--realm R] [--service S]
@@ -42,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -59,6 +61,7 @@ typedef struct bench_case {
     guint64 errors;
     int pid;                    /* the daemon, for CPU time; 0: unknown */
     double cpu_s[8];            /* its CPU seconds over every round */
+    double client_cpu_s[8];     /* this process's, likewise */
     guint64 done[8];            /* requests answered over every round */
 } bench_case;
 
@@ -367,6 +370,16 @@ daemon_cpu(int pid)
     return total;
 }
 
+/* This process's user and system CPU seconds (the clients). */
+static double
+self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+        + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static double
 load_average(void)
 {
@@ -494,12 +507,13 @@ main(int argc, char **argv)
                 /* Alternate the order so no case always follows the same one. */
                 bench_case *c = &cases[(r % 2) ? n_cases - 1 - i : i];
                 double p50, p99, cpu0 = c->pid ? daemon_cpu(c->pid) : 0;
+                double self0 = self_cpu();
                 guint64 answered;
                 double rate = timed_run(c, clients[k], seconds, 0, &p50, &p99, &answered);
-                if (c->pid != 0) {
+                c->client_cpu_s[k] += self_cpu() - self0;
+                if (c->pid != 0)
                     c->cpu_s[k] += daemon_cpu(c->pid) - cpu0;
-                    c->done[k] += answered;
-                }
+                c->done[k] += answered;
                 if (rate > c->best_rate[k]) {
                     c->best_rate[k] = rate;
                     c->p50[k] = p50;
@@ -520,12 +534,16 @@ main(int argc, char **argv)
                 printf("  %6.2fx %s", c->best_rate[k] / cases[0].best_rate[k],
                        cases[0].label);
             putchar('\n');
-            if (c->pid != 0 && c->done[k] != 0) {
-                double us = c->cpu_s[k] * 1e6 / (double)c->done[k];
-                printf("  %-*s   daemon CPU %.1f us/auth", (int)width, "", us);
-                if (i > 0 && cases[0].pid != 0 && cases[0].done[k] != 0 && us > 0)
-                    printf(" (%s uses %.2fx as much)", cases[0].label,
-                           cases[0].cpu_s[k] * 1e6 / (double)cases[0].done[k] / us);
+            if (c->done[k] != 0) {
+                double client_us = c->client_cpu_s[k] * 1e6 / (double)c->done[k];
+                printf("  %-*s   CPU per auth: clients %.1f us", (int)width, "", client_us);
+                if (c->pid != 0) {
+                    double us = c->cpu_s[k] * 1e6 / (double)c->done[k];
+                    printf(", daemon %.1f us", us);
+                    if (i > 0 && cases[0].pid != 0 && cases[0].done[k] != 0 && us > 0)
+                        printf(" (%s's daemon uses %.2fx as much)", cases[0].label,
+                               cases[0].cpu_s[k] * 1e6 / (double)cases[0].done[k] / us);
+                }
                 putchar('\n');
             }
         }
