@@ -15,4 +15,7 @@ daemon_sasldird_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 daemon_sasldird_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 daemon_sasldird_LDADD = common/libsasldir.la $(GLIB_LIBS)
 
+dist_man_MANS += man/sasldird.8
+dist_sasldirexamples_DATA += conf/sasldird.service
+
 include daemon/ops.mk

@@ -153,6 +153,68 @@ def over(count):
     print("refused %d of %d" % (refused, count))
 
 
+def netstring(text):
+    data = text.encode()
+    return b"%d:%s," % (len(data), data)
+
+
+def read_netstrings(s, count):
+    """COUNT netstrings from S, or fewer when the connection ends."""
+    data, out = b"", []
+    while len(out) < count:
+        while b":" in data:
+            length, rest = data.split(b":", 1)
+            n = int(length)
+            if len(rest) < n + 1:
+                break
+            out.append(rest[:n].decode())
+            data = rest[n + 1:]
+            if len(out) == count:
+                return out
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return out
+
+
+def socketmap(idle):
+    """Several requests on one connection, pipelined requests, a broken
+    netstring, and the idle timeout."""
+    s = connect()
+    s.sendall(netstring("domains example.org"))
+    check(read_netstrings(s, 1) == ["OK example.org"],
+          "socketmap: a first request is answered")
+    s.sendall(netstring("domains example.org") + netstring("domains nope.test"))
+    got = read_netstrings(s, 2)
+    check(got == ["OK example.org", "NOTFOUND "],
+          "socketmap: two pipelined requests get two replies in order",
+          repr(got))
+    # Half a request, the rest a moment later.
+    s.sendall(b"19:domains exa")
+    time.sleep(0.3)
+    s.sendall(b"mple.org,")
+    got = read_netstrings(s, 1)
+    check(got == ["OK example.org"], "socketmap: a request in two pieces",
+          repr(got))
+    s.sendall(b"abc")
+    got = read_netstrings(s, 2)
+    check(got == ["PERM bad request"],
+          "socketmap: a broken netstring gets PERM and the connection ends",
+          repr(got))
+    s.close()
+    s = connect()
+    s.sendall(netstring("domains example.org"))
+    read_netstrings(s, 1)
+    t0 = time.monotonic()
+    s.settimeout(idle + 5)
+    data = s.recv(10)
+    waited = time.monotonic() - t0
+    check(data == b"" and idle - 0.5 <= waited <= idle + 2,
+          "socketmap: an idle connection is closed after idle-timeout",
+          "recv %r after %.1f s" % (data, waited))
+
+
 case = sys.argv[2]
 if case == "malformed":
     malformed()
@@ -162,5 +224,7 @@ elif case == "stall":
     stall(float(sys.argv[3]))
 elif case == "hold":
     hold(int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+elif case == "socketmap":
+    socketmap(float(sys.argv[3]))
 elif case == "over":
     over(int(sys.argv[3]))

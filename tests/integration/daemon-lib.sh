@@ -43,7 +43,13 @@ as_daemon_user() {
     fi
 }
 
+# PIDs of helpers (listeners, clients) to kill when the script ends.
+daemon_helpers=
+
 daemon_cleanup() {
+    for pid in $daemon_helpers; do
+        kill "$pid" 2>/dev/null || true
+    done
     if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
         kill -KILL "$daemon_pid" 2>/dev/null || true
         wait "$daemon_pid" 2>/dev/null || true
@@ -89,7 +95,7 @@ daemon_stop() {
         sleep 0.05
         i=$((i + 1))
         # Reap it as soon as it is a zombie.
-        if [ "$(ps -o stat= -p "$daemon_pid" 2>/dev/null | cut -c1)" = Z ]; then
+        if [ "$(awk '{ print $3 }' "/proc/$daemon_pid/stat" 2>/dev/null)" = Z ]; then
             break
         fi
     done
@@ -98,7 +104,34 @@ daemon_stop() {
     wait "$daemon_pid" 2>/dev/null
     daemon_status=$?
     set -e
+    if [ "$daemon_status" -ne 0 ]; then
+        echo "# sasldird exited with status $daemon_status; the end of its log:"
+        tail -n 40 "$daemon_log" | sed 's/^/#   /'
+    fi
     daemon_pid=
+}
+
+# silent_listener: a TCP listener on 127.0.0.1 that accepts and never
+# answers (a directory server that hangs); sets $silent_port.
+silent_listener() {
+    silent_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$silent_port" &
+    daemon_helpers="$daemon_helpers $!"
+    for _ in $(seq 1 50); do
+        python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+            "$silent_port" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 saslauthd_query() {
@@ -132,4 +165,31 @@ while True:
     data += chunk
 (n,) = struct.unpack(">H", data[:2])
 print(data[2:2 + n].decode())' "$daemon_mux" "$@"
+}
+
+# daemon_control COMMAND: one command on the control socket (python3),
+# its answer (status line and body) into $tap_out.
+daemon_control() {
+    run "" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.write(data.decode())' "$daemon_control" "$1"
+}
+
+# daemon_wait_clients N: until the daemon has N clients (10 s at most).
+daemon_wait_clients() {
+    for _ in $(seq 1 100); do
+        daemon_control status
+        grep -q "^clients: $(($1 + 1)) " "$tap_out" && return 0
+        sleep 0.1
+    done
+    return 1
 }
