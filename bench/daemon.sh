@@ -25,7 +25,9 @@
 # other process sees the mount.
 #
 # usage: bench/daemon.sh BUILD-DIR [SECONDS [ROUNDS [USERS]]]
-#   (defaults 2, 3, 200; SASLAUTHD_PROCS=5 sets saslauthd -n)
+#   (defaults 2, 3, 200; SASLAUTHD_PROCS=5 sets saslauthd -n;
+#   BENCH_SASLDB_MOUNT=overlay uses the overlay even when /etc/sasldb2
+#   exists, to try that way)
 # Exit status: bench/daemon's (1 when a request failed), 77 when root,
 # unshare or a tool is missing.
 set -eu
@@ -38,10 +40,10 @@ bench=$top_builddir/bench/daemon
 sasldir=$top_builddir/tools/sasldir
 sasldird=$top_builddir/daemon/sasldird
 
-# What this machine lacks exits 77 (a test running this script skips).
 # The system's Python (a version manager's shim can take a second to start).
 python=${PYTHON:-python3}
 [ -x /usr/bin/python3 ] && [ -z "${PYTHON:-}" ] && python=/usr/bin/python3
+# What this machine lacks exits 77 (a test running this script skips).
 for tool in saslauthd saslpasswd2 unshare "$python"; do
     command -v "$tool" >/dev/null || { echo "bench/daemon.sh: $tool not found" >&2; exit 77; }
 done
@@ -74,7 +76,7 @@ done
 start_saslauthd() { # DIR FLAGS...
     dir=$1; shift
     mkdir -p "$tmp/$dir"
-    if [ -e /etc/sasldb2 ]; then
+    if [ -e /etc/sasldb2 ] && [ "${BENCH_SASLDB_MOUNT:-}" != overlay ]; then
         setup='mount --bind "$0" /etc/sasldb2'
     else
         mkdir -p "$tmp/$dir.up" "$tmp/$dir.work"
