@@ -100,7 +100,7 @@ now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-G_GNUC_NORETURN static void
+G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) static void
 die(const char *format, ...)
 {
     va_list ap;

@@ -453,9 +453,9 @@ copy_value_out(const entry *e, void **value, size_t *value_len)
         *value_len = e->value_len;
 }
 
-bool
-sd_cache_get(sd_cache *cache, const sd_cache_key *key, sd_result *result,
-             void **value, size_t *value_len)
+static bool
+cache_get(sd_cache *cache, const sd_cache_key *key, sd_result *result,
+          void **value, size_t *value_len, bool count_miss)
 {
     probe p;
     const entry *wanted = probe_init(&p, key);
@@ -478,11 +478,24 @@ sd_cache_get(sd_cache *cache, const sd_cache_key *key, sd_result *result,
         copy_value_out(e, value, value_len);
         hit = true;
     }
-    if (!hit)
+    if (!hit && count_miss)
         table->stats.misses++;
     pthread_mutex_unlock(&s->lock);
     sd_memwipe(&p, sizeof(entry) + key->len);
     return hit;
+}
+
+bool
+sd_cache_get(sd_cache *cache, const sd_cache_key *key, sd_result *result,
+             void **value, size_t *value_len)
+{
+    return cache_get(cache, key, result, value, value_len, true);
+}
+
+bool
+sd_cache_peek(sd_cache *cache, const sd_cache_key *key, sd_result *result)
+{
+    return cache_get(cache, key, result, NULL, NULL, false);
 }
 
 static entry *

@@ -117,6 +117,15 @@ bool sd_cache_get(sd_cache *cache, const sd_cache_key *key,
                   sd_result *result, void **value, size_t *value_len);
 
 /*
+ * sd_cache_get without the value, for a caller that asks again with
+ * sd_cache_get after a miss (sasldird answers hits in its main thread
+ * and hands misses to a worker): a hit counts as one, a miss is not
+ * counted, so each request still counts once.
+ */
+bool sd_cache_peek(sd_cache *cache, const sd_cache_key *key,
+                   sd_result *result);
+
+/*
  * Stores the answer RESULT for KEY with VALUE (copied; may be NULL when
  * LEN is 0), replacing any entry of that key on either side.  SD_OK
  * goes to the positive side, SD_NOTFOUND and SD_MISMATCH to the

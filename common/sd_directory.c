@@ -982,6 +982,24 @@ sd_directory_authenticate(sd_directory *directory, const char *name,
     return result;
 }
 
+bool
+sd_directory_authenticate_cached(sd_directory *directory, const char *name,
+                                 const char *password, sd_result *result,
+                                 GError **error)
+{
+    sd_cache_key key;
+    if (password == NULL || strlen(password) > SD_PASSWORD_MAX
+        || !cache_key(directory, SD_CACHE_CREDENTIALS, name, password, &key)
+        || !sd_cache_peek(directory->lookup_cache, &key, result))
+        return false;
+    if (*result == SD_NOTFOUND)
+        not_found(directory, name, error);
+    else if (*result == SD_MISMATCH)
+        sd_fail(error, SD_MISMATCH, "directory '%s': wrong password for "
+                "'%s'", directory->name, name);
+    return true;
+}
+
 /* A positive rcpt entry: "M" owner NUL matched, or "L" matched (a list). */
 static char *
 pack_rcpt(const char *owner, const char *matched, size_t *len)

@@ -113,6 +113,19 @@ sd_result sd_directory_authenticate(sd_directory *directory,
                                     GError **error);
 
 /*
+ * The answer sd_directory_authenticate would give from the credential
+ * cache alone, without asking the directory or verifying a hash: true
+ * with *RESULT (SD_OK, SD_MISMATCH or SD_NOTFOUND) and, unless SD_OK,
+ * *ERROR, when the cache holds an answer for NAME and PASSWORD; false
+ * when it does not or the directory has no cache (nothing counted as a
+ * miss: the caller then calls sd_directory_authenticate).  Takes
+ * microseconds, so a server may call it where it must not block.
+ */
+bool sd_directory_authenticate_cached(sd_directory *directory,
+                                      const char *name, const char *password,
+                                      sd_result *result, GError **error);
+
+/*
  * Is ADDRESS deliverable here (a mailbox, an alias or a list), after
  * subaddressing and, failing that, catch-all?  *OWNER (may be NULL)
  * receives the principal owning the address, or NULL for a list.

@@ -230,8 +230,8 @@ render_auth(GString *out)
         }
     }
     family(out, "sasldird_auth_duration_seconds", "histogram",
-           "Time from a complete request to its verdict, penalty delay "
-           "excluded.");
+           "Authentication latency: from the client's arrival to the "
+           "verdict, penalty delay excluded.");
     for (unsigned i = 0; i < used; i++) {
         const char *name = atomic_load_explicit(&slots[i].name,
                                                 memory_order_acquire);

@@ -80,47 +80,92 @@ log_word(sd_result result)
     }
 }
 
+/* The log line and reply of OUTCOME, from its result and ERROR. */
+static void
+finish(const char *const *fields, GError *error, saslauthd_outcome *outcome)
+{
+    char *shown_name = printable(fields[SASLAUTHD_LOGIN]);
+    char *shown_service = printable(fields[SASLAUTHD_SERVICE]);
+    char *shown_realm = printable(fields[SASLAUTHD_REALM]);
+    char *shown_address = printable(fields[SASLAUTHD_CLIENT_ADDR]);
+    outcome->reply = outcome->directory != NULL
+        ? reply_for(outcome->result, outcome->directory)
+        : g_strdup("NO no directory for this realm");
+    outcome->log = g_strdup_printf(
+        "%s: user=%s service=%s realm=%s%s%s directory=%s%s",
+        log_word(outcome->result), shown_name, shown_service, shown_realm,
+        *shown_address != '\0' ? " client=" : "", shown_address,
+        outcome->directory != NULL ? outcome->directory : "(none)",
+        outcome->cached ? " (cached)" : "");
+    if (error != NULL)
+        outcome->detail = g_strdup(error->message);
+    g_free(shown_name);
+    g_free(shown_service);
+    g_free(shown_realm);
+    g_free(shown_address);
+}
+
 void
 saslauthd_answer(sd_registry *registry, const char *const *fields,
                  saslauthd_outcome *outcome)
 {
-    const char *login = fields[SASLAUTHD_LOGIN];
-    const char *realm = fields[SASLAUTHD_REALM];
-    char *name, *shown_name = printable(login);
-    char *shown_service = printable(fields[SASLAUTHD_SERVICE]);
-    char *shown_realm = printable(realm);
-    char *shown_address = printable(fields[SASLAUTHD_CLIENT_ADDR]);
+    char *name;
     const char *rule_realm;
-    sd_directory *directory = choose_directory(registry, login, realm, &name,
-                                               &rule_realm);
+    sd_directory *directory = choose_directory(
+        registry, fields[SASLAUTHD_LOGIN], fields[SASLAUTHD_REALM], &name,
+        &rule_realm);
     GError *error = NULL;
 
     memset(outcome, 0, sizeof *outcome);
     if (directory == NULL) {
         /* Cannot happen: realm-directory names are checked on load. */
         outcome->result = SD_ERROR;
-        outcome->reply = g_strdup("NO no directory for this realm");
     } else {
         outcome->directory = sd_directory_name(directory);
         outcome->result = sd_realm_authenticate(
             directory, name, rule_realm, NULL, fields[SASLAUTHD_PASSWORD],
             NULL, &error);
-        outcome->reply = reply_for(outcome->result, outcome->directory);
     }
-    outcome->log = g_strdup_printf(
-        "%s: user=%s service=%s realm=%s%s%s directory=%s",
-        log_word(outcome->result),
-        shown_name, shown_service, shown_realm,
-        *shown_address != '\0' ? " client=" : "", shown_address,
-        outcome->directory != NULL ? outcome->directory : "(none)");
-    if (error != NULL)
-        outcome->detail = g_strdup(error->message);
+    finish(fields, error, outcome);
     g_clear_error(&error);
     g_free(name);
-    g_free(shown_name);
-    g_free(shown_service);
-    g_free(shown_realm);
-    g_free(shown_address);
+}
+
+bool
+saslauthd_answer_cached(sd_registry *registry, const char *const *fields,
+                        saslauthd_outcome *outcome)
+{
+    char *name;
+    const char *rule_realm;
+    const char *password = fields[SASLAUTHD_PASSWORD];
+    sd_directory *directory = choose_directory(
+        registry, fields[SASLAUTHD_LOGIN], fields[SASLAUTHD_REALM], &name,
+        &rule_realm);
+    GError *error = NULL;
+    sd_result result;
+
+    memset(outcome, 0, sizeof *outcome);
+    bool hit = directory != NULL
+        && sd_directory_authenticate_cached(directory, name, password,
+                                            &result, &error);
+    /* The realm rule: only "no such name" tries the bare login. */
+    char *stripped = hit && result == SD_NOTFOUND
+        ? sd_realm_strip(name, rule_realm, NULL) : NULL;
+    if (stripped != NULL) {
+        g_clear_error(&error);
+        hit = sd_directory_authenticate_cached(directory, stripped, password,
+                                               &result, &error);
+        g_free(stripped);
+    }
+    if (hit) {
+        outcome->result = result;
+        outcome->directory = sd_directory_name(directory);
+        outcome->cached = true;
+        finish(fields, error, outcome);
+    }
+    g_clear_error(&error);
+    g_free(name);
+    return hit;
 }
 
 void

@@ -104,7 +104,10 @@ fill_field(saslauthd_parser *parser, const uint8_t *data, size_t len,
     if (n > len)
         n = len;
     *used = n;
-    if (memchr(data, '\0', n) != NULL) {
+    const uint8_t *nul = memchr(data, '\0', n);
+    if (nul != NULL) {
+        /* Consumed up to the NUL, whatever the chunking. */
+        *used = (size_t)(nul - data) + 1;
         g_snprintf(parser->reason, sizeof parser->reason,
                    "the %s field holds a NUL byte", field_names[i]);
         return fail(parser, parser->reason);

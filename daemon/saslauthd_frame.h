@@ -6,7 +6,9 @@
  * only) the client address.  libsasl2 writes the whole request with one
  * writev(), so a request is complete after four fields when nothing
  * follows them in the bytes received so far, and after five otherwise.
- * One request per connection; bytes after the last field are an error.
+ * One request per connection; bytes after the last field are an error
+ * when they arrive in the same feed (later ones are the caller's to see:
+ * after FRAME_DONE the parser reads nothing more).
  *
  * Input: bytes as they arrive, in any chunking.  Results: FRAME_MORE
  * (feed more), FRAME_DONE (the request is in the parser), FRAME_ERROR

@@ -510,6 +510,18 @@ dispatch_saslauthd(conn *c)
     /* The parser's copy of the password goes now. */
     saslauthd_parser_free(c->saslauthd);
     c->saslauthd = NULL;
+    /* A cache hit costs a keyed hash: answered here, it spares two
+     * thread hand-offs, half of what a request costs otherwise. */
+    if (saslauthd_answer_cached(j->registry, (const char *const *)j->fields,
+                                &j->outcome)) {
+        conn_stop_reading(c);
+        c->state = CONN_WORKING;
+        j->result = j->outcome.result;
+        sd_secret_free(j->fields[SASLAUTHD_PASSWORD]);
+        j->fields[SASLAUTHD_PASSWORD] = NULL;
+        saslauthd_done(j);
+        return;
+    }
     dispatch(c, j, c->srv->workers);
 }
 
@@ -1067,6 +1079,9 @@ server_free(server *srv)
         g_thread_pool_free(srv->workers, FALSE, TRUE);
     if (srv->control_worker != NULL)
         g_thread_pool_free(srv->control_worker, FALSE, TRUE);
+    /* GLib keeps finished pool threads for reuse; end them, so what
+     * libraries keep per thread (OpenSSL, libpq) is released. */
+    g_thread_pool_stop_unused_threads();
     if (srv->loop != NULL)
         g_main_loop_unref(srv->loop);
     if (srv->penalty != NULL)

@@ -5,3 +5,5 @@ include fuzz/toml.mk
 EXTRA_DIST += fuzz/README.md
 include fuzz/secret.mk
 include fuzz/import.mk
+include fuzz/saslauthd.mk
+include fuzz/socketmap.mk

@@ -61,4 +61,6 @@ include tests/internal-cli.mk
 include tests/daemon-frames.mk
 include tests/integration/sasl-daemons.mk
 include tests/integration/daemon.mk
+include tests/server.mk
 include tests/daemon-ops.mk
+include tests/integration/daemon-socketmap.mk

@@ -83,6 +83,33 @@ stats_of(sd_cache *cache, sd_cache_kind kind)
 /* LRU, capacity, TTL                                                  */
 /* ------------------------------------------------------------------ */
 
+/* sd_cache_peek: a hit counts once, a miss not at all (the caller asks
+ * again with sd_cache_get, which counts it). */
+START_TEST(test_peek_counts_hits_only)
+{
+    sd_cache *cache = cache_new(3, 60000, 60000, 1);
+    put(cache, SD_CACHE_PRINCIPAL, "a", SD_OK, "A");
+    put(cache, SD_CACHE_PRINCIPAL, "n", SD_NOTFOUND, NULL);
+    sd_cache_key key;
+    sd_result result = SD_ERROR;
+    ck_assert(sd_cache_key_init(&key, SD_CACHE_PRINCIPAL, "a", NULL));
+    ck_assert(sd_cache_peek(cache, &key, &result));
+    ck_assert_int_eq(result, SD_OK);
+    ck_assert(sd_cache_key_init(&key, SD_CACHE_PRINCIPAL, "n", NULL));
+    ck_assert(sd_cache_peek(cache, &key, &result));
+    ck_assert_int_eq(result, SD_NOTFOUND);
+    ck_assert(sd_cache_key_init(&key, SD_CACHE_PRINCIPAL, "x", NULL));
+    ck_assert(!sd_cache_peek(cache, &key, &result));
+    sd_cache_stats stats = stats_of(cache, SD_CACHE_PRINCIPAL);
+    ck_assert_uint_eq(stats.positive.hits, 1);
+    ck_assert_uint_eq(stats.negative.hits, 1);
+    ck_assert_uint_eq(stats.misses, 0);
+    ck_assert_int_eq(get(cache, SD_CACHE_PRINCIPAL, "x", NULL), -1);
+    ck_assert_uint_eq(stats_of(cache, SD_CACHE_PRINCIPAL).misses, 1);
+    sd_cache_free(cache);
+}
+END_TEST
+
 START_TEST(test_lru_order)
 {
     sd_cache *cache = cache_new(3, 60000, 60000, 1);
@@ -785,6 +812,7 @@ cache_suite(void)
     Suite *suite = suite_create("cache");
     TCase *lru = tcase_create("lru");
     tcase_add_test(lru, test_lru_order);
+    tcase_add_test(lru, test_peek_counts_hits_only);
     tcase_add_test(lru, test_capacity_is_exact_across_shards);
     tcase_add_test(lru, test_ttl_expiry);
     tcase_add_test(lru, test_expired_tail_counts_as_expiration);

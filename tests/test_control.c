@@ -378,17 +378,13 @@ START_TEST(test_peer_self)
 END_TEST
 
 /*
- * A child that becomes nobody (uid and gid) connects to a socket the
- * test listens on; the accepted connection is checked against
- * ALLOWED_GROUP.
+ * A child that becomes UID with primary group GID and no supplementary
+ * groups connects to a socket the test listens on; the accepted
+ * connection is checked against ALLOWED_GROUP.
  */
 static bool
-peer_as_nobody(gid_t allowed_group, char **why)
+peer_as(uid_t uid, gid_t gid, gid_t allowed_group, char **why)
 {
-    struct passwd *nobody = getpwnam("nobody");
-    ck_assert_ptr_nonnull(nobody);
-    uid_t uid = nobody->pw_uid;
-    gid_t gid = nobody->pw_gid;
     char *dir = g_dir_make_tmp("control-XXXXXX", NULL);
     ck_assert_ptr_nonnull(dir);
     ck_assert_int_eq(chmod(dir, 0755), 0);
@@ -428,6 +424,57 @@ peer_as_nobody(gid_t allowed_group, char **why)
     g_free(dir);
     return allowed;
 }
+
+static bool
+peer_as_nobody(gid_t allowed_group, char **why)
+{
+    struct passwd *nobody = getpwnam("nobody");
+    ck_assert_ptr_nonnull(nobody);
+    return peer_as(nobody->pw_uid, nobody->pw_gid, allowed_group, why);
+}
+
+/* A user of the system that is a member of a group other than its
+ * primary one only through the group database: *UID, *GID (primary)
+ * and *GROUP.  False when the system has none. */
+static bool
+find_supplementary_member(uid_t *uid, gid_t *gid, gid_t *group)
+{
+    bool found = false;
+    setgrent();
+    struct group *g;
+    while (!found && (g = getgrent()) != NULL) {
+        for (char **member = g->gr_mem; *member != NULL && !found;
+             member++) {
+            struct passwd *pw = getpwnam(*member);
+            if (pw != NULL && pw->pw_uid != 0 && pw->pw_gid != g->gr_gid) {
+                *uid = pw->pw_uid;
+                *gid = pw->pw_gid;
+                *group = g->gr_gid;
+                found = true;
+            }
+        }
+    }
+    endgrent();
+    return found;
+}
+
+START_TEST(test_peer_supplementary_group)
+{
+    uid_t uid;
+    gid_t gid, group;
+    ck_assert(find_supplementary_member(&uid, &gid, &group));
+    char *why = NULL;
+    /* The process carries no supplementary groups (the child dropped
+     * them): membership comes from the group database. */
+    ck_assert_msg(peer_as(uid, gid, group, &why), "%s", why);
+    ck_assert_ptr_null(why);
+    /* And a group the user is not in is still refused. */
+    ck_assert(!peer_as(uid, gid, 0, &why));
+    ck_assert_msg(strstr(why, "is not root and not in group") != NULL, "%s",
+                  why);
+    g_free(why);
+}
+END_TEST
 
 START_TEST(test_peer_other_user)
 {
@@ -806,8 +853,15 @@ control_suite(void)
     tc = tcase_create("peer");
     tcase_add_test(tc, test_peer_self);
     /* Another uid needs root to become one. */
-    if (geteuid() == 0)
+    if (geteuid() == 0) {
         tcase_add_test(tc, test_peer_other_user);
+        /* Only where the group database has such a member (Debian with
+         * cyrus-imapd: cyrus in group sasl). */
+        uid_t uid;
+        gid_t gid, group;
+        if (find_supplementary_member(&uid, &gid, &group))
+            tcase_add_test(tc, test_peer_supplementary_group);
+    }
     suite_add_tcase(s, tc);
 
     tc = tcase_create("metrics");

@@ -323,9 +323,14 @@ START_TEST(test_frame_nul_byte)
         /* Whole, and byte by byte (the NUL in its own chunk). */
         saslauthd_parser *p = saslauthd_parser_new(4096);
         const char *error = NULL;
-        ck_assert_int_eq(saslauthd_parser_feed(p, req->data, req->len, NULL,
-                                               &error), FRAME_ERROR);
+        size_t consumed;
+        ck_assert_int_eq(saslauthd_parser_feed(p, req->data, req->len,
+                                               &consumed, &error),
+                         FRAME_ERROR);
         ck_assert_str_eq(error, expect[f]);
+        /* Consumed up to and including the NUL: 4 bytes per field
+         * before, its length and "a". */
+        ck_assert_uint_eq(consumed, 4 * f + 2 + 2);
         saslauthd_parser_free(p);
         p = saslauthd_parser_new(4096);
         frame_status st = FRAME_MORE;

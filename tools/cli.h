@@ -9,7 +9,7 @@
  * read_password() (standard input, or a prompt without echo).
  * tools/sasldir.c holds the command table and main(); tools/admin.c the
  * administration of the internal directory; tools/import.c import and
- * export.
+ * export; tools/control.c sasldird's control socket.
  */
 #ifndef SD_TOOLS_CLI_H
 #define SD_TOOLS_CLI_H
@@ -63,5 +63,25 @@ int cmd_domain_admin(cli_state *cli, int argc, char **argv);
 /* tools/import.c */
 int cmd_import(cli_state *cli, int argc, char **argv);
 int cmd_export(cli_state *cli, int argc, char **argv);
+
+/* tools/control.c */
+/* control_ask()'s answer when no sasldird answers at the control socket
+ * (none configured, no socket file, nobody listening). */
+#define CONTROL_NO_DAEMON (-1)
+typedef enum control_announce {
+    CONTROL_ANNOUNCE_NONE,      /* the body alone */
+    CONTROL_ANNOUNCE_STDOUT,    /* "from sasldird at PATH" first */
+    CONTROL_ANNOUNCE_STDERR,    /* the same on standard error (--json) */
+} control_announce;
+/* Sends REQUEST (one line, see daemon/control.h) to the sasldird of
+ * CLI's configuration and prints the answer; its exit status, or
+ * CONTROL_NO_DAEMON before printing anything. */
+int control_ask(cli_state *cli, const char *request,
+                control_announce announce);
+/* May WORD be sent as one word of a request? */
+bool control_word_ok(const char *word);
+int cmd_reload(cli_state *cli, int argc, char **argv);
+int cmd_status(cli_state *cli, int argc, char **argv);
+int cmd_metrics(cli_state *cli, int argc, char **argv);
 
 #endif

@@ -4,7 +4,8 @@
  * Offers: "sasldir [-c FILE] [-d NAME] COMMAND [ARGS]" with the commands
  * of the table below; each answers with the exit status every sasldir
  * tool uses: 0 yes, 1 no (not found, wrong password, no match), 2 usage,
- * configuration or malformed data, 75 temporary failure.
+ * configuration or malformed data, 75 temporary failure (and 77 when
+ * sasldird's control socket refuses the user).
  *
  * Inputs: the configuration named by -c, else $SASLDIR_CONFIG, else the
  * built-in default; passwords only on standard input (one trailing
@@ -13,6 +14,8 @@
  *
  * Everything it answers comes from libsasldir through the same calls the
  * SASL plugins and the daemon make; the tool itself decides nothing.
+ * The cache and pool commands ask sasldird over its control socket when
+ * it runs (tools/control.c), and say so.
  */
 #include "config.h"
 
@@ -26,6 +29,7 @@
 
 #include "sasldir.h"
 #include "cli.h"
+#include "sd_server.h"
 #include "sd_stats.h"
 
 static int cmd_check_config(cli_state *, int, char **);
@@ -57,12 +61,19 @@ static const command commands[] = {
       cmd_vrfy },
     { "verify-secret", "STORED", "check the password read from standard "
       "input against the stored secret STORED", cmd_verify_secret },
-    { "pool", "stats", "open one pooled connection per directory that has "
-      "a pool and show the pool's statistics", cmd_pool },
-    { "cache", "stats|flush", "show or flush this process's lookup "
-      "cache (see 'sasldir cache --help')", cmd_cache },
+    { "pool", "stats", "show sasldird's pools when it runs, else open one "
+      "pooled connection per directory and show its pool", cmd_pool },
+    { "cache", "stats|flush", "show or flush sasldird's lookup cache when "
+      "it runs, else this process's (see 'sasldir cache --help')",
+      cmd_cache },
     { "hash", "", "print a new stored secret for the password read from "
       "standard input", cmd_hash },
+    /* sasldird's control socket (tools/control.c). */
+    { "status", "", "show the state of the running sasldird", cmd_status },
+    { "reload", "", "make sasldird re-read its configuration (a bad one "
+      "is refused and the old one kept)", cmd_reload },
+    { "metrics", "", "print sasldird's counters in the Prometheus text "
+      "format", cmd_metrics },
     /* The internal directory's administration (tools/admin.c). */
     { "principal", "add|set|delete|list", "create, change, delete or list "
       "principals (see 'sasldir principal --help')", cmd_principal },
@@ -584,6 +595,34 @@ cmd_verify_secret(cli_state *cli, int argc, char **argv)
     }
 }
 
+/*
+ * Asks sasldird REQUEST, followed by -d's directory (else DEFAULT_WORD,
+ * when given) and NAME (when given).  CONTROL_NO_DAEMON when no daemon
+ * answers, else the exit status.
+ */
+static int
+ask_daemon(cli_state *cli, const char *request, const char *default_word,
+           const char *name, control_announce announce)
+{
+    const char *directory = cli->directory_name != NULL
+                            ? cli->directory_name : default_word;
+    if ((directory != NULL && !control_word_ok(directory))
+        || (name != NULL && !control_word_ok(name))) {
+        /* The control protocol separates words with spaces. */
+        g_autofree char *path = sd_server_control_socket_of(cli->config_path);
+        if (path == NULL)
+            return CONTROL_NO_DAEMON;
+        complain("names and directories with spaces cannot be sent to "
+                 "sasldird");
+        return EXIT_USAGE;
+    }
+    char *line = g_strjoin(" ", request, directory != NULL ? directory : name,
+                           directory != NULL ? name : NULL, NULL);
+    int status = control_ask(cli, line, announce);
+    g_free(line);
+    return status;
+}
+
 /* The directories a cache or pool command works on: -d's, else all. */
 static GPtrArray *
 selected_directories(cli_state *cli)
@@ -618,8 +657,10 @@ probe_pool(sd_directory *directory, sd_pool *pool)
 }
 
 /*
- * "pool stats".  Every sasldir process has pools of its own; this one
- * opens a connection through each (which also proves the server can be
+ * "pool stats".  When sasldird runs, its pools are the ones that matter:
+ * the daemon shows them (without opening a connection).  Otherwise
+ * every sasldir process has pools of its own; this one opens a
+ * connection through each (which also proves the server can be
  * reached) and shows the counters that sd_pool_get_stats() gives any
  * program linked with libsasldir.
  */
@@ -633,7 +674,11 @@ cmd_pool(cli_state *cli, int argc, char **argv)
         complain("pool: unknown subcommand '%s' (only 'stats')", argv[1]);
         return EXIT_USAGE;
     }
-    int status = open_directory(cli);
+    int status = ask_daemon(cli, "pool stats", NULL, NULL,
+                            CONTROL_ANNOUNCE_STDOUT);
+    if (status != CONTROL_NO_DAEMON)
+        return status;
+    status = open_directory(cli);
     if (status != 0)
         return status;
     GPtrArray *directories = selected_directories(cli);
@@ -657,9 +702,9 @@ cmd_pool(cli_state *cli, int argc, char **argv)
 
 static const command cache_commands[] = {
     { "stats", "", "print the settings and statistics of the lookup cache "
-      "of this process, per directory and kind", NULL },
-    { "flush", "[NAME]", "empty the lookup cache of this process (every "
-      "kind, or --kind's; every entry, or NAME's)", NULL },
+      "of sasldird, or of this process, per directory and kind", NULL },
+    { "flush", "[NAME]", "empty the lookup cache of sasldird, or of this "
+      "process (every kind, or --kind's; every entry, or NAME's)", NULL },
 };
 
 static int
@@ -673,7 +718,12 @@ cache_stats(cli_state *cli, int argc, char **argv)
     };
     if (!parse_command_options(&cache_commands[0], entries, &argc, &argv, 0))
         return EXIT_USAGE;
-    int status = open_directory(cli);
+    int status = ask_daemon(cli, json ? "cache stats --json" : "cache stats",
+                            NULL, NULL, json ? CONTROL_ANNOUNCE_STDERR
+                                             : CONTROL_ANNOUNCE_STDOUT);
+    if (status != CONTROL_NO_DAEMON)
+        return status;
+    status = open_directory(cli);
     if (status != 0)
         return status;
     GPtrArray *directories = selected_directories(cli);
@@ -714,10 +764,18 @@ cache_flush(cli_state *cli, int argc, char **argv)
                  "rcpt, domain)", kind_name);
         return EXIT_USAGE;
     }
-    int status = open_directory(cli);
+    const char *name = argc > 1 ? argv[1] : NULL;
+    char *request = kind_name != NULL
+                    ? g_strdup_printf("cache flush --kind=%s", kind_name)
+                    : g_strdup("cache flush");
+    int status = ask_daemon(cli, request, name != NULL ? "*" : NULL, name,
+                            CONTROL_ANNOUNCE_STDOUT);
+    g_free(request);
+    if (status != CONTROL_NO_DAEMON)
+        return status;
+    status = open_directory(cli);
     if (status != 0)
         return status;
-    const char *name = argc > 1 ? argv[1] : NULL;
     GPtrArray *directories = selected_directories(cli);
     GString *out = g_string_new(NULL);
     for (guint i = 0; i < directories->len; i++)
@@ -730,10 +788,12 @@ cache_flush(cli_state *cli, int argc, char **argv)
 }
 
 /*
- * "cache stats" and "cache flush" act on the cache of this process: a
- * new sasldir process starts with an empty one, so they matter after
- * "auth --repeat" or "lookup --repeat" (see --cache-stats) and, with
- * the same output, for sasldird's cache once its control socket exists.
+ * "cache stats" and "cache flush" act on sasldird's cache when the
+ * daemon answers at its control socket (the cache every saslauthd
+ * client on the host shares), and say so on their first line.
+ * Otherwise they act on the cache of this process: a new sasldir
+ * process starts with an empty one, so they matter after "auth
+ * --repeat" or "lookup --repeat" (see --cache-stats).
  */
 static int
 cmd_cache(cli_state *cli, int argc, char **argv)
@@ -746,9 +806,11 @@ cmd_cache(cli_state *cli, int argc, char **argv)
                       || strcmp(argv[1], "-h") == 0)) {
         printf("Usage: sasldir cache stats [--json]\n"
                "       sasldir cache flush [--kind KIND] [NAME]\n\n"
-               "Both act on the lookup cache of this sasldir process, which "
-               "starts empty;\nuse 'sasldir --cache-stats auth NAME --repeat "
-               "N' to see it at work.\n");
+               "Both act on sasldird's lookup cache when the daemon answers "
+               "at its control\nsocket (the first line says so: \"from "
+               "sasldird at PATH\"), else on the cache\nof this sasldir "
+               "process, which starts empty; use 'sasldir --cache-stats\n"
+               "auth NAME --repeat N' to see that one at work.\n");
         return 0;
     }
     complain("cache: expected 'stats' or 'flush' (see 'sasldir cache "
@@ -873,7 +935,8 @@ describe_commands(void)
     g_string_append(text,
         "\n'sasldir COMMAND --help' describes a command's options.\n"
         "Exit status: 0 yes, 1 no, 2 usage or configuration error, "
-        "75 temporary failure.\n"
+        "75 temporary failure,\n77 not allowed to use sasldird's control "
+        "socket.\n"
         "Passwords are read from standard input, never from the command "
         "line.");
     return g_string_free(text, FALSE);
