@@ -9,3 +9,4 @@ include bench/secret.mk
 
 include bench/internal.mk
 include bench/sasl.mk
+include bench/daemon.mk
