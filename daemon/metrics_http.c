@@ -35,6 +35,8 @@ static struct {
 
 /* libmicrohttpd's messages go to the daemon's log, the last one is kept
  * for the error of a failed start. */
+static void mhd_logger(void *context, const char *format, va_list ap)
+    G_GNUC_PRINTF(2, 0);
 static void
 mhd_logger(void *context, const char *format, va_list ap)
 {
