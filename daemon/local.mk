@@ -4,7 +4,7 @@
 
 sbin_PROGRAMS += daemon/sasldird
 daemon_sasldird_SOURCES = daemon/sasldird.c \
-	daemon/server.c daemon/server.h \
+	daemon/server.c daemon/server.h daemon/workers.c daemon/workers.h \
 	daemon/process.c daemon/process.h \
 	daemon/saslauthd.c daemon/saslauthd.h \
 	daemon/saslauthd_frame.c daemon/saslauthd_frame.h \

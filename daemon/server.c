@@ -31,6 +31,7 @@
 #include "sd_log.h"
 #include "sd_secret.h"
 #include "sd_server.h"
+#include "workers.h"
 #include "server.h"
 #include "socketmap.h"
 
@@ -103,8 +104,8 @@ struct server {
     sd_registry *start_registry;
     process_ids ids;
     GMainLoop *loop;
-    GThreadPool *workers;
-    GThreadPool *control_worker;
+    workers *workers;
+    workers *control_worker;
     unsigned worker_count;
     penalty *penalty;           /* NULL: off */
     listener listeners[3];
@@ -480,12 +481,12 @@ job_new(conn *c)
 
 /* Hands J to POOL unless too many wait already (then a refusal). */
 static void
-dispatch(conn *c, job *j, GThreadPool *pool)
+dispatch(conn *c, job *j, workers *pool)
 {
     server *srv = c->srv;
     conn_stop_reading(c);
     c->state = CONN_WORKING;
-    if (g_thread_pool_unprocessed(pool) >= srv->settings->queue) {
+    if (workers_waiting(pool) >= srv->settings->queue) {
         sd_log(SD_LOG_WARNING, "%s client %s refused: %u requests wait for "
                "a worker ([server] queue)", protocol_names[c->proto],
                c->peer, srv->settings->queue);
@@ -498,7 +499,7 @@ dispatch(conn *c, job *j, GThreadPool *pool)
                    75);
         return;
     }
-    g_thread_pool_push(pool, j, NULL);
+    workers_push(pool, j);
 }
 
 static void
@@ -874,7 +875,7 @@ server_status(server *srv, GString *out)
     g_string_append_printf(out, "clients: %d (max %u)\n",
                            g_atomic_int_get(&srv->clients), s->max_clients);
     g_string_append_printf(out, "queue: %u (max %u)\n",
-                           g_thread_pool_unprocessed(srv->workers), s->queue);
+                           workers_waiting(srv->workers), s->queue);
     g_string_append_printf(out, "workers: %u\n", srv->worker_count);
     g_string_append_printf(out, "reloads: %d\n",
                            g_atomic_int_get(&srv->reloads));
@@ -1007,11 +1008,11 @@ start_threads(server *srv)
     srv->worker_count = srv->settings->workers != 0
         ? srv->settings->workers : g_get_num_processors();
     GError *error = NULL;
-    srv->workers = g_thread_pool_new(worker, srv, (gint)srv->worker_count,
-                                     TRUE, &error);
+    srv->workers = workers_new("sasldird-worker", srv->worker_count,
+                               worker, srv, &error);
     if (srv->workers != NULL)
-        srv->control_worker = g_thread_pool_new(worker, srv, 1, TRUE,
-                                                &error);
+        srv->control_worker = workers_new("sasldird-control", 1, worker,
+                                          srv, &error);
     if (srv->control_worker == NULL) {
         sd_log(SD_LOG_ERROR, "cannot start %u worker threads: %s",
                srv->worker_count, error->message);
@@ -1075,13 +1076,10 @@ server_free(server *srv)
             g_source_remove(srv->signals[i]);
     if (srv->drain_timer != 0)
         g_source_remove(srv->drain_timer);
-    if (srv->workers != NULL)
-        g_thread_pool_free(srv->workers, FALSE, TRUE);
-    if (srv->control_worker != NULL)
-        g_thread_pool_free(srv->control_worker, FALSE, TRUE);
-    /* GLib keeps finished pool threads for reuse; end them, so what
-     * libraries keep per thread (OpenSSL, libpq) is released. */
-    g_thread_pool_stop_unused_threads();
+    /* Joined, so what libraries keep per thread is released before
+     * exit (see workers.h). */
+    workers_free(srv->workers);
+    workers_free(srv->control_worker);
     if (srv->loop != NULL)
         g_main_loop_unref(srv->loop);
     if (srv->penalty != NULL)

@@ -3,8 +3,8 @@
  * timeouts, signals and the current configuration.
  *
  * One GLib main loop owns every socket; a request that has arrived whole
- * is handed to a GThreadPool of [server] workers through a queue bounded
- * by [server] queue, and its reply is written by the main loop, so a
+ * is handed to a fixed set of [server] workers (workers.h) through a
+ * queue bounded by [server] queue, and its reply is written by the main loop, so a
  * slow verification (argon2, a remote directory) never blocks accepting
  * or reading other clients.  Over max-clients or a full queue a client
  * gets a refusal in its protocol and is logged, never left hanging.
