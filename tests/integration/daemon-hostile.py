@@ -142,8 +142,12 @@ def hold(count, seconds, marker):
     print("held %d dropped %d" % (count, dropped))
 
 
-def over(count):
-    """COUNT more clients when the daemon is full: each gets a refusal."""
+def over(count, fill=0):
+    """COUNT more clients when the daemon is full: each gets a refusal.
+    FILL idle connections are opened first, in this process, so the
+    daemon is full however slowly the machine runs (idle connections of
+    another process may already have met the request timeout)."""
+    held = [connect() for _ in range(fill)]
     refused = 0
     for _ in range(count):
         reply = send_and_read(request(password=b"whatever"))
@@ -151,6 +155,8 @@ def over(count):
                 "NO temporary failure: too many clients"):
             refused += 1
     print("refused %d of %d" % (refused, count))
+    for s in held:
+        s.close()
 
 
 def netstring(text):
@@ -227,4 +233,4 @@ elif case == "hold":
 elif case == "socketmap":
     socketmap(float(sys.argv[3]))
 elif case == "over":
-    over(int(sys.argv[3]))
+    over(int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 0)
