@@ -127,9 +127,11 @@ list_members(sd_directory *directory, const char *address, char **value,
     return SD_OK;
 }
 
+/* KEY's recipient: an owner's primary address, else (a list address)
+ * the list itself or, with EXPAND_LIST, its members. */
 static sd_result
-map_mailboxes(sd_directory *directory, const char *key, char **value,
-              GError **error)
+resolve_rcpt(sd_directory *directory, const char *key, bool expand_list,
+             char **value, GError **error)
 {
     char *owner = NULL, *matched = NULL;
     sd_result result = sd_directory_rcpt(directory, key, &owner, &matched,
@@ -137,6 +139,8 @@ map_mailboxes(sd_directory *directory, const char *key, char **value,
     if (result == SD_OK) {
         if (owner != NULL)
             result = primary_address(directory, owner, matched, value, error);
+        else if (expand_list)
+            result = list_members(directory, matched, value, error);
         else
             *value = g_strdup(matched);
     }
@@ -146,21 +150,17 @@ map_mailboxes(sd_directory *directory, const char *key, char **value,
 }
 
 static sd_result
+map_mailboxes(sd_directory *directory, const char *key, char **value,
+              GError **error)
+{
+    return resolve_rcpt(directory, key, false, value, error);
+}
+
+static sd_result
 map_aliases(sd_directory *directory, const char *key, char **value,
             GError **error)
 {
-    char *owner = NULL, *matched = NULL;
-    sd_result result = sd_directory_rcpt(directory, key, &owner, &matched,
-                                         error);
-    if (result == SD_OK) {
-        if (owner != NULL)
-            result = primary_address(directory, owner, matched, value, error);
-        else
-            result = list_members(directory, matched, value, error);
-    }
-    g_free(owner);
-    g_free(matched);
-    return result;
+    return resolve_rcpt(directory, key, true, value, error);
 }
 
 static sd_result
