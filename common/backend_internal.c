@@ -1267,17 +1267,24 @@ write_principal(internal_directory *d, connection *c, const sd_principal *p,
 }
 
 static sd_result
-internal_store_principals(void *state, GPtrArray *principals,
-                          sd_store_mode mode, GError **error)
+internal_store_principals(void *state, GPtrArray *domains,
+                          GPtrArray *principals, sd_store_mode mode,
+                          guint *failed, GError **error)
 {
     internal_directory *d = state;
+    *failed = principals->len;
     connection *c = acquire(d, error);
     if (c == NULL)
         return SD_TEMPFAIL;
     sd_result result = begin_write(d, c, false, error);
-    for (guint i = 0; result == SD_OK && i < principals->len; i++)
+    for (guint i = 0; result == SD_OK && i < domains->len; i++)
+        result = insert_domain(d, c, g_ptr_array_index(domains, i), error);
+    for (guint i = 0; result == SD_OK && i < principals->len; i++) {
         result = write_principal(d, c, g_ptr_array_index(principals, i),
                                  mode, error);
+        if (result != SD_OK)
+            *failed = i;
+    }
     result = end_write(d, c, result, error);
     release(d, c, false);
     return result;
