@@ -50,6 +50,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1267,17 +1268,24 @@ write_principal(internal_directory *d, connection *c, const sd_principal *p,
 }
 
 static sd_result
-internal_store_principals(void *state, GPtrArray *principals,
-                          sd_store_mode mode, GError **error)
+internal_store_principals(void *state, GPtrArray *domains,
+                          GPtrArray *principals, sd_store_mode mode,
+                          guint *failed, GError **error)
 {
     internal_directory *d = state;
+    *failed = principals->len;
     connection *c = acquire(d, error);
     if (c == NULL)
         return SD_TEMPFAIL;
     sd_result result = begin_write(d, c, false, error);
-    for (guint i = 0; result == SD_OK && i < principals->len; i++)
+    for (guint i = 0; result == SD_OK && i < domains->len; i++)
+        result = insert_domain(d, c, g_ptr_array_index(domains, i), error);
+    for (guint i = 0; result == SD_OK && i < principals->len; i++) {
         result = write_principal(d, c, g_ptr_array_index(principals, i),
                                  mode, error);
+        if (result != SD_OK)
+            *failed = i;
+    }
     result = end_write(d, c, result, error);
     release(d, c, false);
     return result;
@@ -1517,13 +1525,63 @@ internal_open(sd_directory *directory, sd_cfg_table *section, void **state,
     return SD_OK;
 }
 
+/* PRAGMA NAME as C's connection answers it (NULL when it does not). */
+static char *
+pragma_value(connection *c, const char *name)
+{
+    char *sql = g_strdup_printf("PRAGMA %s", name);
+    sqlite3_stmt *s = NULL;
+    char *value = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) == SQLITE_OK
+        && sqlite3_step(s) == SQLITE_ROW && column_text(s, 0) != NULL)
+        value = g_strdup(column_text(s, 0));
+    sqlite3_finalize(s);
+    g_free(sql);
+    return value;
+}
+
+/*
+ * The settings the header promises, read back from a live connection
+ * (configured as every connection is) rather than restated, so that
+ * check-config shows what SQLite actually does.  The busy timeout is
+ * the connection's busy handler's (SQLite's own PRAGMA busy_timeout is 0
+ * when a handler is installed).
+ */
 static char *
 internal_describe(void *state)
 {
     internal_directory *d = state;
-    return g_strdup_printf("SQLite database %s (schema version %d, WAL, "
-                           "synchronous FULL, busy timeout %" G_GUINT64_FORMAT
-                           " ms)", d->path, SCHEMA_VERSION, d->timeout_ms);
+    GError *error = NULL;
+    connection *c = acquire(d, &error);
+    if (c == NULL) {
+        char *text = g_strdup_printf("SQLite database %s (its settings "
+                                     "cannot be read now: %s)", d->path,
+                                     error->message);
+        g_error_free(error);
+        return text;
+    }
+    static const char *const sync_names[] = { "OFF", "NORMAL", "FULL",
+                                              "EXTRA" };
+    char *version = pragma_value(c, "user_version");
+    char *journal = pragma_value(c, "journal_mode");
+    char *sync = pragma_value(c, "synchronous");
+    char *foreign = pragma_value(c, "foreign_keys");
+    int sync_level = sync != NULL ? atoi(sync) : -1;
+    char *text = g_strdup_printf(
+        "SQLite database %s (schema version %s; journal_mode %s, "
+        "synchronous %s, foreign_keys %s, busy timeout %" G_GUINT64_FORMAT
+        " ms)", d->path, version != NULL ? version : "?",
+        journal != NULL ? journal : "?",
+        sync_level >= 0 && sync_level < (int)G_N_ELEMENTS(sync_names)
+            ? sync_names[sync_level] : "?",
+        foreign == NULL ? "?" : strcmp(foreign, "1") == 0 ? "on" : "off",
+        c->timeout_ms);
+    g_free(version);
+    g_free(journal);
+    g_free(sync);
+    g_free(foreign);
+    release(d, c, false);
+    return text;
 }
 
 const sd_backend_ops sd_backend_internal = {

@@ -79,9 +79,16 @@ typedef struct sd_backend_ops {
      * addresses, case-insensitively), answering SD_ERROR naming the
      * conflicting principal, and SD_TEMPFAIL when its store is busy.
      */
-    /* Stores PRINCIPALS (sd_principal*) as sd_directory_store_principals. */
-    sd_result (*store_principals)(void *state, GPtrArray *principals,
-                                  sd_store_mode mode, GError **error);
+    /*
+     * Adds the local domains DOMAINS (char*, normalized; may be empty)
+     * and stores PRINCIPALS (sd_principal*), all in one transaction, as
+     * sd_directory_store_batch; on failure *FAILED is the index of the
+     * principal refused, or PRINCIPALS->len when no principal is to blame
+     * (a domain, the store itself).
+     */
+    sd_result (*store_principals)(void *state, GPtrArray *domains,
+                                  GPtrArray *principals, sd_store_mode mode,
+                                  guint *failed, GError **error);
     /*
      * Reads NAME as stored, lets EDIT change it (EDIT's failure rolls
      * back and is returned), and writes it back, in one transaction; the

@@ -1294,17 +1294,43 @@ flush_domains_of(sd_directory *directory, const GPtrArray *addresses)
     }
 }
 
-sd_result
-sd_directory_store_principals(sd_directory *directory, GPtrArray *principals,
-                              sd_store_mode mode, GError **error)
+/* Normalizes DOMAIN for a write; SD_ERROR naming it when it is none. */
+static char *
+write_domain(sd_directory *directory, const char *domain, GError **error)
 {
+    GError *cause = NULL;
+    char *normalized = domain != NULL ? sd_domain_normalize(domain, &cause)
+                                      : NULL;
+    if (normalized == NULL) {
+        sd_fail(error, SD_ERROR, "directory '%s': '%s' is not a domain: %s",
+                directory->name, domain != NULL ? domain : "",
+                cause != NULL ? cause->message : "none given");
+        g_clear_error(&cause);
+    }
+    return normalized;
+}
+
+sd_result
+sd_directory_store_batch(sd_directory *directory, GPtrArray *domains,
+                         GPtrArray *principals, sd_store_mode mode,
+                         guint *failed, GError **error)
+{
+    guint failed_at = principals->len;
     sd_result result = require_writable(directory, error);
-    if (result != SD_OK)
-        return result;
-    if (mode != SD_STORE_CREATE && mode != SD_STORE_REPLACE
-        && mode != SD_STORE_UPSERT)
-        return sd_fail(error, SD_ERROR, "directory '%s': unknown store mode",
-                       directory->name);
+    if (result == SD_OK && mode != SD_STORE_CREATE
+        && mode != SD_STORE_REPLACE && mode != SD_STORE_UPSERT)
+        result = sd_fail(error, SD_ERROR, "directory '%s': unknown store "
+                         "mode", directory->name);
+    GPtrArray *normalized = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; result == SD_OK && domains != NULL && i < domains->len;
+         i++) {
+        char *domain = write_domain(directory,
+                                    g_ptr_array_index(domains, i), error);
+        if (domain == NULL)
+            result = SD_ERROR;
+        else
+            g_ptr_array_add(normalized, domain);
+    }
     GPtrArray *prepared = g_ptr_array_new_full(principals->len,
                                                (GDestroyNotify)
                                                sd_principal_free);
@@ -1315,12 +1341,19 @@ sd_directory_store_principals(sd_directory *directory, GPtrArray *principals,
                                    error);
         if (result == SD_OK)
             g_ptr_array_add(prepared, one);
+        else
+            failed_at = i;
     }
-    if (result == SD_OK && prepared->len > 0)
-        result = directory->ops->store_principals(directory->state, prepared,
-                                                  mode, error);
-    if (result == SD_OK && prepared->len > 0) {
+    bool anything = prepared->len > 0 || normalized->len > 0;
+    if (result == SD_OK && anything)
+        result = directory->ops->store_principals(directory->state,
+                                                  normalized, prepared, mode,
+                                                  &failed_at, error);
+    if (result == SD_OK && anything) {
         flush_resolved(directory);
+        for (guint i = 0; i < normalized->len; i++)
+            sd_directory_cache_flush(directory, SD_CACHE_DOMAIN,
+                                     g_ptr_array_index(normalized, i));
         for (guint i = 0; i < prepared->len; i++) {
             sd_principal *p = g_ptr_array_index(prepared, i);
             flush_domains_of(directory, p->emails);
@@ -1328,7 +1361,18 @@ sd_directory_store_principals(sd_directory *directory, GPtrArray *principals,
         }
     }
     g_ptr_array_unref(prepared);
+    g_ptr_array_unref(normalized);
+    if (failed != NULL)
+        *failed = failed_at;
     return result;
+}
+
+sd_result
+sd_directory_store_principals(sd_directory *directory, GPtrArray *principals,
+                              sd_store_mode mode, GError **error)
+{
+    return sd_directory_store_batch(directory, NULL, principals, mode, NULL,
+                                    error);
 }
 
 sd_result
@@ -1373,6 +1417,57 @@ update(sd_directory *directory, const char *name,
         return not_found(directory, name != NULL ? name : "", error);
     return directory->ops->store_update(directory->state, name, edit,
                                         context, false, error);
+}
+
+/* sd_directory_edit_principal: the caller's edit, then the checks and
+ * normalization every store gets. */
+typedef struct checked_edit {
+    sd_directory *directory;
+    sd_principal_edit_fn edit;
+    void *context;
+    sd_principal *written;      /* a copy of what the driver writes */
+} checked_edit;
+
+static sd_result
+edit_checked(void *context, sd_principal *principal, GError **error)
+{
+    checked_edit *checked = context;
+    sd_result result = checked->edit(checked->context, principal, error);
+    sd_principal *prepared = NULL;
+    if (result == SD_OK)
+        result = prepare_principal(checked->directory, principal, &prepared,
+                                   error);
+    if (result != SD_OK)
+        return result;
+    /* The driver writes PRINCIPAL: give it the prepared fields (the old
+     * ones go with PREPARED). */
+    sd_principal edited = *principal;
+    *principal = *prepared;
+    *prepared = edited;
+    sd_principal_free(prepared);
+    sd_principal_free(checked->written);
+    checked->written = sd_principal_copy(principal);
+    return SD_OK;
+}
+
+sd_result
+sd_directory_edit_principal(sd_directory *directory, const char *name,
+                            sd_principal_edit_fn edit, void *context,
+                            sd_principal **stored, GError **error)
+{
+    checked_edit checked = { directory, edit, context, NULL };
+    sd_result result = update(directory, name, edit_checked, &checked,
+                              error);
+    if (result == SD_OK) {
+        flush_resolved(directory);
+        flush_domains_of(directory, checked.written->emails);
+        flush_domains_of(directory, checked.written->lists);
+    }
+    if (result == SD_OK && stored != NULL)
+        *stored = checked.written;
+    else
+        sd_principal_free(checked.written);
+    return result;
 }
 
 /* ---- passwords ---------------------------------------------------- */
@@ -1741,17 +1836,9 @@ change_domain(sd_directory *directory, const char *domain, bool add,
     sd_result result = require_writable(directory, error);
     if (result != SD_OK)
         return result;
-    GError *cause = NULL;
-    char *normalized = domain != NULL ? sd_domain_normalize(domain, &cause)
-                                      : NULL;
-    if (normalized == NULL) {
-        result = sd_fail(error, SD_ERROR, "directory '%s': '%s' is not a "
-                         "domain: %s", directory->name,
-                         domain != NULL ? domain : "",
-                         cause != NULL ? cause->message : "none given");
-        g_clear_error(&cause);
-        return result;
-    }
+    char *normalized = write_domain(directory, domain, error);
+    if (normalized == NULL)
+        return SD_ERROR;
     result = directory->ops->store_domain(directory->state, normalized, add,
                                           error);
     if (result == SD_OK)

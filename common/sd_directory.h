@@ -208,6 +208,40 @@ sd_result sd_directory_store_principal(sd_directory *directory,
 sd_result sd_directory_store_principals(sd_directory *directory,
                                         GPtrArray *principals,
                                         sd_store_mode mode, GError **error);
+/*
+ * The same, and first adds the local domains DOMAINS (char*; NULL or
+ * empty: none) in that same transaction, so that a failure leaves
+ * neither domains nor principals behind (import --strict).  On failure
+ * *FAILED (may be NULL) is the index in PRINCIPALS of the principal that
+ * was refused, or PRINCIPALS->len when none is to blame (an invalid
+ * domain, a busy store).
+ */
+sd_result sd_directory_store_batch(sd_directory *directory,
+                                   GPtrArray *domains, GPtrArray *principals,
+                                   sd_store_mode mode, guint *failed,
+                                   GError **error);
+
+/*
+ * Changes the principal NAME in place: reads it as stored (with its
+ * secrets and SCRAM credentials, unresolved), lets EDIT change it, checks
+ * and normalizes the result as sd_directory_store_principal() does, and
+ * writes it back, all in one transaction, so that no other write (a
+ * "passwd" or "alias add" of another process) can come between the read
+ * and the write and be lost.  EDIT may change every field but the name;
+ * it runs with the store's write lock held, so it must be quick and must
+ * not write to the directory itself.  Its failure (with *ERROR set)
+ * rolls everything back and is returned.  On success *STORED (may be
+ * NULL) receives the principal as written, and the writing process's
+ * cache entries are flushed as after any write.
+ */
+typedef sd_result (*sd_principal_edit_fn)(void *context,
+                                          sd_principal *principal,
+                                          GError **error);
+sd_result sd_directory_edit_principal(sd_directory *directory,
+                                      const char *name,
+                                      sd_principal_edit_fn edit,
+                                      void *context, sd_principal **stored,
+                                      GError **error);
 sd_result sd_directory_delete_principal(sd_directory *directory,
                                         const char *name, GError **error);
 

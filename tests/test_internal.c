@@ -1077,6 +1077,222 @@ START_TEST(fork_uses_own_connection)
 }
 END_TEST
 
+/* ---- sd_directory_store_batch and sd_directory_edit_principal ---- */
+
+/* A strict import's batch: domains and principals in one transaction. */
+START_TEST(batch_with_domains_is_atomic)
+{
+    store_ok(make("holder", SD_PRINCIPAL_INDIVIDUAL, "taken@example.org",
+                  NULL), SD_STORE_CREATE);
+    GPtrArray *new_domains = g_ptr_array_new();
+    g_ptr_array_add(new_domains, "Batch.EXAMPLE");
+    g_ptr_array_add(new_domains, "other.example");
+    GPtrArray *batch = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)sd_principal_free);
+    g_ptr_array_add(batch, make("first", SD_PRINCIPAL_INDIVIDUAL,
+                                "first@batch.example", NULL));
+    g_ptr_array_add(batch, make("clash", SD_PRINCIPAL_INDIVIDUAL,
+                                "Taken@example.org", NULL));
+    g_ptr_array_add(batch, make("third", SD_PRINCIPAL_INDIVIDUAL, NULL));
+    GError *error = NULL;
+    guint failed = 99;
+    expect(sd_directory_store_batch(dir, new_domains, batch, SD_STORE_UPSERT,
+                                    &failed, &error),
+           SD_ERROR, &error, "already belongs to principal holder");
+    g_clear_error(&error);
+    ck_assert_uint_eq(failed, 1);
+    /* Neither the domains nor the principals before the clash stay. */
+    ck_assert_int_eq(sd_directory_is_local_domain(dir, "other.example",
+                                                  NULL), SD_NOTFOUND);
+    ck_assert_int_eq(sd_directory_is_local_domain(dir, "batch.example",
+                                                  NULL), SD_NOTFOUND);
+    ck_assert_int_eq(sd_directory_lookup(dir, "first", NULL, NULL),
+                     SD_NOTFOUND);
+
+    /* Invalid input is blamed on the principal, or on nobody. */
+    sd_principal *bad = make("bad", SD_PRINCIPAL_INDIVIDUAL, "no address",
+                             NULL);
+    GPtrArray *one = g_ptr_array_new();
+    g_ptr_array_add(one, bad);
+    expect(sd_directory_store_batch(dir, NULL, one, SD_STORE_UPSERT,
+                                    &failed, &error),
+           SD_ERROR, &error, "not an e-mail address");
+    g_clear_error(&error);
+    ck_assert_uint_eq(failed, 0);
+    g_ptr_array_add(new_domains, "bad domain");
+    g_ptr_array_remove_index(batch, 1);
+    expect(sd_directory_store_batch(dir, new_domains, batch, SD_STORE_UPSERT,
+                                    &failed, &error),
+           SD_ERROR, &error, "'bad domain' is not a domain");
+    g_clear_error(&error);
+    ck_assert_uint_eq(failed, batch->len);
+    ck_assert_int_eq(sd_directory_lookup(dir, "first", NULL, NULL),
+                     SD_NOTFOUND);
+
+    /* Without the bad ones everything is written, domains first. */
+    g_ptr_array_remove_index(new_domains, 2);
+    ck_assert_int_eq(sd_directory_store_batch(dir, new_domains, batch,
+                                              SD_STORE_UPSERT, &failed,
+                                              NULL), SD_OK);
+    ck_assert_int_eq(sd_directory_is_local_domain(dir, "other.example",
+                                                  NULL), SD_OK);
+    sd_principal_free(stored("third"));
+    sd_principal_free(bad);
+    g_ptr_array_unref(one);
+    g_ptr_array_unref(batch);
+    g_ptr_array_unref(new_domains);
+}
+END_TEST
+
+/* What edit_racing() saw and did. */
+typedef struct racing_edit {
+    sd_directory *other;        /* the same store, another handle */
+    sd_result other_result;     /* its write while the edit ran */
+    int calls;
+} racing_edit;
+
+/*
+ * An edit during which another writer (a second handle on the store,
+ * as another process would be) adds an alias to the same principal: the
+ * write of a read-modify-write that comes between a read and a separate
+ * store, and that such a store then silently overwrote.
+ */
+static sd_result
+edit_racing(void *context, sd_principal *p, GError **error)
+{
+    (void)error;
+    racing_edit *race = context;
+    race->calls++;
+    race->other_result = sd_directory_add_email(race->other, p->name,
+                                                "late@example.org", NULL);
+    p->quota = 12345;
+    g_ptr_array_add(p->emails, g_strdup("Edit@EXAMPLE.org"));
+    return SD_OK;
+}
+
+START_TEST(edit_principal_loses_no_write)
+{
+    store_ok(make("tess", SD_PRINCIPAL_INDIVIDUAL, "tess@example.org", NULL),
+             SD_STORE_CREATE);
+    set_password("tess", "pw", NULL, false);
+    char *text = config_text(NULL);
+    sd_registry *other = load(text, NULL);
+    g_free(text);
+    ck_assert_ptr_nonnull(other);
+    racing_edit race = { .other = sd_registry_default(other) };
+    sd_principal *written = NULL;
+    GError *error = NULL;
+    sd_result r = sd_directory_edit_principal(dir, "TESS", edit_racing,
+                                              &race, &written, &error);
+    ck_assert_msg(r == SD_OK, "%s", error ? error->message : "");
+    ck_assert_int_eq(race.calls, 1);
+    sd_principal *got = stored("tess");
+    ck_assert_uint_eq(got->quota, 12345);
+    ck_assert(sd_string_list_contains(got->emails, "edit@example.org"));
+    /* The other writer either waited for the edit's transaction and
+     * failed (the caller retries), or its alias is kept: never lost. */
+    ck_assert_msg(race.other_result == SD_TEMPFAIL
+                  || sd_string_list_contains(got->emails,
+                                             "late@example.org"),
+                  "the concurrent write answered %s but its alias is gone",
+                  sd_result_name(race.other_result));
+    /* The edit started from the stored principal: its password stays. */
+    ck_assert_uint_eq(got->secrets->len, 1);
+    ck_assert_int_eq(auth("tess", "pw"), SD_OK);
+    /* *STORED is what was written, normalized. */
+    ck_assert_str_eq(g_ptr_array_index(written->emails, 1),
+                     "edit@example.org");
+    ck_assert_uint_eq(written->quota, 12345);
+    sd_principal_free(written);
+    sd_principal_free(got);
+    /* After the edit the other handle writes again, and both stay. */
+    ck_assert_int_eq(sd_directory_add_email(race.other, "tess",
+                                            "later@example.org", NULL),
+                     SD_OK);
+    got = stored("tess");
+    ck_assert_uint_eq(got->quota, 12345);
+    ck_assert(sd_string_list_contains(got->emails, "later@example.org"));
+    sd_principal_free(got);
+    sd_registry_unref(other);
+}
+END_TEST
+
+static sd_result
+edit_rename(void *context, sd_principal *p, GError **error)
+{
+    (void)context;
+    (void)error;
+    g_free(p->name);
+    p->name = g_strdup("someone-else");
+    return SD_OK;
+}
+
+static sd_result
+edit_bad_address(void *context, sd_principal *p, GError **error)
+{
+    (void)context;
+    (void)error;
+    p->quota = 1;
+    g_ptr_array_add(p->emails, g_strdup("not an address"));
+    return SD_OK;
+}
+
+static sd_result
+edit_refuse(void *context, sd_principal *p, GError **error)
+{
+    (void)context;
+    p->quota = 1;
+    return sd_fail(error, SD_NOTFOUND, "refused by the edit");
+}
+
+static sd_result
+edit_quota(void *context, sd_principal *p, GError **error)
+{
+    (void)error;
+    p->quota = *(const uint64_t *)context;
+    return SD_OK;
+}
+
+START_TEST(edit_principal_checks_and_flushes)
+{
+    store_ok(make("uma", SD_PRINCIPAL_INDIVIDUAL, "uma@example.org", NULL),
+             SD_STORE_CREATE);
+    GError *error = NULL;
+    expect(sd_directory_edit_principal(dir, "uma", edit_rename, NULL, NULL,
+                                       &error),
+           SD_ERROR, &error, "cannot rename");
+    g_clear_error(&error);
+    expect(sd_directory_edit_principal(dir, "uma", edit_bad_address, NULL,
+                                       NULL, &error),
+           SD_ERROR, &error, "not an e-mail address");
+    g_clear_error(&error);
+    expect(sd_directory_edit_principal(dir, "uma", edit_refuse, NULL, NULL,
+                                       &error),
+           SD_NOTFOUND, &error, "refused by the edit");
+    g_clear_error(&error);
+    expect(sd_directory_edit_principal(dir, "nobody", edit_refuse, NULL,
+                                       NULL, &error),
+           SD_NOTFOUND, &error, "no principal named 'nobody'");
+    g_clear_error(&error);
+    sd_principal *got = stored("uma");
+    ck_assert_uint_eq(got->quota, 0);
+    ck_assert_uint_eq(got->emails->len, 1);
+    sd_principal_free(got);
+
+    /* A cached lookup sees the edit at once. */
+    sd_principal *cached = NULL;
+    ck_assert_int_eq(sd_directory_lookup(dir, "uma", &cached, NULL), SD_OK);
+    ck_assert_uint_eq(cached->quota, 0);
+    sd_principal_free(cached);
+    uint64_t quota = 4096;
+    ck_assert_int_eq(sd_directory_edit_principal(dir, "uma", edit_quota,
+                                                 &quota, NULL, NULL), SD_OK);
+    ck_assert_int_eq(sd_directory_lookup(dir, "uma", &cached, NULL), SD_OK);
+    ck_assert_uint_eq(cached->quota, 4096);
+    sd_principal_free(cached);
+}
+END_TEST
+
 static Suite *
 internal_suite(void)
 {
@@ -1102,6 +1318,9 @@ internal_suite(void)
     tcase_add_test(tc, vanished_database_is_tempfail);
     tcase_add_test(tc, threads_share_the_store);
     tcase_add_test(tc, fork_uses_own_connection);
+    tcase_add_test(tc, batch_with_domains_is_atomic);
+    tcase_add_test(tc, edit_principal_loses_no_write);
+    tcase_add_test(tc, edit_principal_checks_and_flushes);
     suite_add_tcase(s, tc);
 
     TCase *files = tcase_create("files");

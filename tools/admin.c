@@ -6,7 +6,10 @@
  * Inputs: names, addresses and options on the command line; a new
  * password only on standard input (prompted for twice, without echo, on
  * a terminal).  Every write goes through the write API of libsasldir
- * (sd_directory.h), one transaction each, and prints what it changed.
+ * (sd_directory.h), one transaction each, and prints what it changed;
+ * "principal set" edits inside that transaction, so it loses no write
+ * made meanwhile.  --member-of must name existing groups (imports may
+ * name one before creating it; these commands may not).
  *
  * Results: the exit status of every sasldir command: 0 done, 1 a named
  * principal, address or domain does not exist, 2 usage, configuration,
@@ -177,14 +180,36 @@ principal_options_clear(principal_options *o)
     g_strfreev(o->member_of);
 }
 
-/* Applies the options given to P; false after saying why not. */
+/* The options given, parsed: what principal add and set write. */
+typedef struct principal_fields {
+    const principal_options *options;
+    sd_principal_type type;
+    uint64_t quota;
+} principal_fields;
+
+/* Parses the options of O that need it; false after saying why not. */
 static bool
-apply_options(const principal_options *o, sd_principal *p)
+parse_fields(const principal_options *o, principal_fields *fields)
 {
-    if (o->type != NULL && !parse_type(o->type, &p->type))
-        return false;
-    if (o->quota != NULL && !parse_quota(o->quota, &p->quota))
-        return false;
+    fields->options = o;
+    fields->type = SD_PRINCIPAL_INDIVIDUAL;
+    fields->quota = 0;
+    return (o->type == NULL || parse_type(o->type, &fields->type))
+        && (o->quota == NULL || parse_quota(o->quota, &fields->quota));
+}
+
+/* Sets the fields given on P (an sd_principal_edit_fn for principal
+ * set). */
+static sd_result
+apply_fields(void *context, sd_principal *p, GError **error)
+{
+    (void)error;
+    const principal_fields *fields = context;
+    const principal_options *o = fields->options;
+    if (o->type != NULL)
+        p->type = fields->type;
+    if (o->quota != NULL)
+        p->quota = fields->quota;
     if (o->description != NULL || o->no_description) {
         g_free(p->description);
         p->description = o->description != NULL && *o->description != '\0'
@@ -194,7 +219,45 @@ apply_options(const principal_options *o, sd_principal *p)
         set_strings(p->emails, o->emails);
     if (o->member_of != NULL)
         set_strings(p->member_of, o->member_of);
-    return true;
+    return SD_OK;
+}
+
+/*
+ * --member-of names existing groups: a typo would otherwise make a
+ * membership of a group nobody has (imports, which may name a group
+ * before the file creates it, do not check).  0, or the exit status
+ * after saying why not: 1 no such principal, 2 not a group.
+ */
+static int
+check_groups(cli_state *cli, char **groups)
+{
+    for (size_t i = 0; groups != NULL && groups[i] != NULL; i++) {
+        sd_principal *group = NULL;
+        GError *error = NULL;
+        sd_result result = sd_directory_lookup_uncached(cli->directory,
+                                                        groups[i], &group,
+                                                        &error);
+        if (result == SD_NOTFOUND) {
+            g_error_free(error);
+            complain("--member-of %s: there is no such group in directory "
+                     "%s (create it first: 'sasldir principal add %s "
+                     "--type group')", groups[i],
+                     sd_directory_name(cli->directory), groups[i]);
+            return EXIT_NO;
+        }
+        if (result != SD_OK)
+            return report(result, error);
+        sd_principal_type type = group->type;
+        sd_principal_free(group);
+        if (type != SD_PRINCIPAL_GROUP) {
+            complain("--member-of %s: principal %s of directory %s is of "
+                     "type %s, not a group", groups[i], groups[i],
+                     sd_directory_name(cli->directory),
+                     sd_principal_type_name(type));
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
 }
 
 #define PRINCIPAL_ENTRIES(o)                                                \
@@ -214,18 +277,16 @@ principal_add(cli_state *cli, int argc, char **argv)
 {
     principal_options o = { 0 };
     GOptionEntry entries[] = { PRINCIPAL_ENTRIES(o), G_OPTION_ENTRY_NULL };
+    principal_fields fields;
     int status = EXIT_USAGE;
-    if (!parse_sub(&principal_commands[0], entries, &argc, &argv, 1, 1))
+    if (!parse_sub(&principal_commands[0], entries, &argc, &argv, 1, 1)
+        || !parse_fields(&o, &fields))
+        goto out;
+    if ((status = open_directory(cli)) != 0
+        || (status = check_groups(cli, o.member_of)) != 0)
         goto out;
     sd_principal *p = sd_principal_new(argv[1], SD_PRINCIPAL_INDIVIDUAL);
-    if (!apply_options(&o, p)) {
-        sd_principal_free(p);
-        goto out;
-    }
-    if ((status = open_directory(cli)) != 0) {
-        sd_principal_free(p);
-        goto out;
-    }
+    apply_fields(&fields, p, NULL);
     GError *error = NULL;
     sd_result result = sd_directory_store_principal(cli->directory, p,
                                                     SD_STORE_CREATE, &error);
@@ -243,16 +304,11 @@ out:
     return status;
 }
 
-/* NAME as stored, with its secrets; an exit status when it fails. */
-static int
-fetch_principal(cli_state *cli, const char *name, sd_principal **p)
-{
-    GError *error = NULL;
-    sd_result result = sd_directory_lookup_uncached(cli->directory, name, p,
-                                                    &error);
-    return result == SD_OK ? 0 : report(result, error);
-}
-
+/*
+ * The fields given replace the stored ones in one transaction
+ * (sd_directory_edit_principal): a password or address another process
+ * writes meanwhile is kept, not overwritten with what was read before.
+ */
 static int
 principal_set(cli_state *cli, int argc, char **argv)
 {
@@ -263,30 +319,26 @@ principal_set(cli_state *cli, int argc, char **argv)
           "remove the description", NULL },
         G_OPTION_ENTRY_NULL
     };
+    principal_fields fields;
     int status = EXIT_USAGE;
-    if (!parse_sub(&principal_commands[1], entries, &argc, &argv, 1, 1))
+    if (!parse_sub(&principal_commands[1], entries, &argc, &argv, 1, 1)
+        || !parse_fields(&o, &fields))
         goto out;
-    if ((status = open_directory(cli)) != 0)
+    if ((status = open_directory(cli)) != 0
+        || (status = check_groups(cli, o.member_of)) != 0)
         goto out;
-    sd_principal *before = NULL;
-    if ((status = fetch_principal(cli, argv[1], &before)) != 0)
-        goto out;
-    sd_principal *p = sd_principal_copy(before);
-    if (!apply_options(&o, p)) {
-        status = EXIT_USAGE;
-    } else {
-        GError *error = NULL;
-        sd_result result = sd_directory_store_principal(
-            cli->directory, p, SD_STORE_REPLACE, &error);
-        if (result == SD_OK) {
-            printf("changed principal %s in directory %s; now:\n", p->name,
-                   sd_directory_name(cli->directory));
-            print_fields(p);
-        }
-        status = result == SD_OK ? 0 : report(result, error);
+    sd_principal *p = NULL;
+    GError *error = NULL;
+    sd_result result = sd_directory_edit_principal(cli->directory, argv[1],
+                                                   apply_fields, &fields, &p,
+                                                   &error);
+    if (result == SD_OK) {
+        printf("changed principal %s in directory %s; now:\n", p->name,
+               sd_directory_name(cli->directory));
+        print_fields(p);
+        sd_principal_free(p);
     }
-    sd_principal_free(p);
-    sd_principal_free(before);
+    status = result == SD_OK ? 0 : report(result, error);
 out:
     principal_options_clear(&o);
     return status;

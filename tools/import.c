@@ -11,7 +11,9 @@
  *   ones are left out, each reported with FILE:LINE.  A malformed record
  *   is reported with FILE:LINE and skipped; --strict reads the whole file
  *   first and writes nothing unless every record is well-formed, then
- *   writes everything in one transaction.  --dry-run writes nothing.
+ *   writes everything, local domains included, in one transaction
+ *   (sd_directory_store_batch): a record the store refuses is named with
+ *   FILE:LINE and nothing is left behind.  --dry-run writes nothing.
  *   On a terminal, standard error shows a progress bar (records, rate,
  *   ETA); the summary goes to standard output.
  *
@@ -154,10 +156,44 @@ write_domains(import_state *s)
     return true;
 }
 
+/*
+ * --strict: the new domains and every principal in one transaction, so
+ * that a refusal leaves nothing behind; the refused record is named
+ * with FILE:LINE.  False when it failed.
+ */
+static bool
+write_all(import_state *s)
+{
+    GError *error = NULL;
+    guint failed = 0;
+    sd_result result = sd_directory_store_batch(
+        s->cli->directory, s->new_domains, s->batch, SD_STORE_UPSERT,
+        &failed, &error);
+    if (result == SD_OK) {
+        s->stored += s->batch->len;
+        s->domains_added += s->new_domains->len;
+    } else {
+        s->fatal = result;
+        if (result != SD_TEMPFAIL && failed < s->batch->len)
+            refused(s, g_array_index(s->batch_lines, unsigned, failed),
+                    ((sd_principal *)g_ptr_array_index(s->batch,
+                                                       failed))->name,
+                    error);
+        else
+            report(result, error);
+        complain("%s: nothing imported (--strict)", s->filename);
+    }
+    g_ptr_array_set_size(s->new_domains, 0);
+    clear_batch(s);
+    return result == SD_OK;
+}
+
 /* Writes the batch; false when the import must stop. */
 static bool
 flush_batch(import_state *s)
 {
+    if (s->strict && !s->dry_run)
+        return write_all(s);
     if (!write_domains(s)) {
         clear_batch(s);
         return false;
@@ -175,7 +211,7 @@ flush_batch(import_state *s)
         clear_batch(s);
         return true;
     }
-    if (result == SD_TEMPFAIL || s->strict) {
+    if (result == SD_TEMPFAIL) {
         s->fatal = result;
         report(result, error);
         clear_batch(s);
@@ -387,9 +423,10 @@ run_import(import_state *s, sd_import_format format)
         show_progress(s, false);
     }
     sd_import_reader_free(reader);
-    if (s->fatal == SD_OK && s->strict && s->malformed > 0) {
-        complain("%s: %" G_GUINT64_FORMAT " malformed records: nothing "
-                 "imported (--strict)", s->filename, s->malformed);
+    if (s->fatal == SD_OK && s->strict && s->malformed + s->refused > 0) {
+        complain("%s: %" G_GUINT64_FORMAT " malformed or refused records: "
+                 "nothing imported (--strict)", s->filename,
+                 s->malformed + s->refused);
         clear_batch(s);
         s->created = s->updated = 0;
         s->fatal = SD_ERROR;
@@ -398,7 +435,7 @@ run_import(import_state *s, sd_import_format format)
         flush_batch(s);
     show_progress(s, true);
     if (s->fatal != SD_OK && s->strict)
-        s->stored = s->domains_added = 0;
+        s->created = s->updated = s->stored = s->domains_added = 0;
     print_summary(s, format);
     if (s->fatal != SD_OK)
         return sd_result_exit_status(s->fatal);
