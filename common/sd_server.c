@@ -270,7 +270,8 @@ sd_server_settings_read(struct sd_cfg_table *root, sd_registry *registry)
             settings->metrics_listen = g_strdup(value);
         else
             sd_cfg_error(&server, "metrics-listen", 0, "'%s' is not "
-                         "HOST:PORT or [IPV6]:PORT", value);
+                         "HOST:PORT or [IPV6]:PORT with a port from 1 to "
+                         "65535", value);
     }
     if (sd_cfg_get_string(&server, "socketmap-directory", &value)
         == SD_CFG_FOUND

@@ -44,7 +44,8 @@ typedef sd_registry *(*metrics_registry_fn)(void *self);
 bool metrics_http_start(const char *listen, metrics_registry_fn registry,
                         void *self, GError **error);
 void metrics_http_stop(void);
-/* The port bound (useful with port 0), or 0 when not serving. */
+/* The port bound, or 0 when not serving.  LISTEN may have port 0 (any
+ * free port; the unit tests), which [server] metrics-listen refuses. */
 unsigned metrics_http_port(void);
 
 #endif

@@ -3,7 +3,8 @@
  * libmicrohttpd (see metrics.h).
  *
  * Input: "[server] metrics-listen" as "HOST:PORT" or "[V6]:PORT" (HOST
- * numeric or a name; the first address it resolves to is bound).
+ * numeric or a name; the first address it resolves to is bound; the
+ * configuration allows ports 1 to 65535, this module also 0).
  * libmicrohttpd runs its own polling thread, so a slow scraper never
  * touches the daemon's main loop; each request renders the counters
  * afresh with metrics_render() on the current registry.  Anything but
@@ -179,7 +180,9 @@ metrics_http_stop(void)
     g_mutex_unlock(&http.lock);
 }
 
-/* The port actually bound (for metrics-listen with port 0), or 0. */
+/* The port actually bound, or 0.  Port 0 (any free port) is for the unit
+ * tests, which call metrics_http_start() directly: [server]
+ * metrics-listen refuses it, since a scraper must know where to look. */
 unsigned
 metrics_http_port(void)
 {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -174,25 +175,105 @@ process_drop_privileges(const sd_server_settings *settings,
     return true;
 }
 
-bool
-process_daemonize(GError **error)
+int
+process_open_pid_file(const char *path, GError **error)
 {
-    if (daemon(0, 0) != 0) {
+    /* Not through a symbolic link: root must not be led to truncate
+     * some other file. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "cannot become a daemon: %s", g_strerror(saved));
+                    "[server] pid-file %s: cannot create: %s", path,
+                    g_strerror(saved));
+    }
+    return fd;
+}
+
+static bool
+write_pid(int fd, const char *path, pid_t pid, GError **error)
+{
+    char text[32];
+    int len = g_snprintf(text, sizeof text, "%ld\n", (long)pid);
+    if (ftruncate(fd, 0) != 0
+        || pwrite(fd, text, (size_t)len, 0) != (ssize_t)len) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "[server] pid-file %s: cannot write: %s", path,
+                    g_strerror(saved));
         return false;
     }
     return true;
 }
 
 bool
-process_write_pid_file(const char *path, GError **error)
+process_write_pid_file(int fd, const char *path, GError **error)
 {
-    char *text = g_strdup_printf("%ld\n", (long)getpid());
-    bool ok = g_file_set_contents(path, text, -1, error);
-    g_free(text);
+    return write_pid(fd, path, getpid(), error);
+}
+
+void
+process_remove_pid_file(int fd, const char *path)
+{
+    if (fd < 0)
+        return;
+    if (unlink(path) != 0) {
+        int saved = errno;
+        /* A directory the daemon's user may not write (root's
+         * /run/sasldir): no stale number is left behind at least. */
+        bool emptied = ftruncate(fd, 0) == 0;
+        sd_log(saved == ENOENT ? SD_LOG_DEBUG : SD_LOG_NOTICE,
+               "[server] pid-file %s: not removed (%s); %s", path,
+               g_strerror(saved), emptied ? "emptied instead"
+                                          : "left as it is");
+    }
+    close(fd);
+}
+
+/* Standard input, output and error to /dev/null. */
+static bool
+detach_stdio(void)
+{
+    int null = open("/dev/null", O_RDWR);
+    if (null < 0)
+        return false;
+    bool ok = dup2(null, STDIN_FILENO) >= 0 && dup2(null, STDOUT_FILENO) >= 0
+              && dup2(null, STDERR_FILENO) >= 0;
+    if (null > STDERR_FILENO)
+        close(null);
     return ok;
+}
+
+bool
+process_daemonize(int pid_fd, const char *pid_path, GError **error)
+{
+    /* Not daemon(3): its parent exits at once, and the pid file must
+     * hold the child's number before the starting process exits, since
+     * that is when a supervisor (systemd's PIDFile=, start-stop-daemon)
+     * reads it. */
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "cannot become a daemon: fork: %s", g_strerror(saved));
+        return false;
+    }
+    if (child > 0) {
+        GError *failure = NULL;
+        if (pid_fd >= 0 && !write_pid(pid_fd, pid_path, child, &failure)) {
+            fprintf(stderr, "sasldird: %s\n", failure->message);
+            kill(child, SIGKILL);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    if (setsid() < 0 || chdir("/") != 0 || !detach_stdio()) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "cannot become a daemon: %s", g_strerror(saved));
+        return false;
+    }
+    return true;
 }
 
 static void

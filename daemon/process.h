@@ -41,10 +41,25 @@ int process_listen(const char *path, unsigned mode, uid_t owner, gid_t group,
 bool process_drop_privileges(const sd_server_settings *settings,
                              const process_ids *ids, GError **error);
 
-/* Detaches from the terminal (fork, setsid, stdio to /dev/null). */
-bool process_daemonize(GError **error);
+/*
+ * The pid file: opened (created, mode 0644, never through a symbolic
+ * link) before privileges are dropped, so it may live in a directory
+ * only root may write, such as a root-owned /run/sasldir; written
+ * through that descriptor later.  Returns the descriptor or -1.
+ */
+int process_open_pid_file(const char *path, GError **error);
+/* Writes this process's number (the foreground case). */
+bool process_write_pid_file(int fd, const char *path, GError **error);
+/* At exit: removes the file, or, where the daemon's user may not (the
+ * directory is not writable to it), empties it so no stale number is
+ * left; logged.  Closes FD; a no-op for -1. */
+void process_remove_pid_file(int fd, const char *path);
 
-bool process_write_pid_file(const char *path, GError **error);
+/* Detaches from the terminal: forks; the parent writes the child's
+ * number to PID_FD (when >= 0) and exits, so the file is complete when
+ * the starting command returns; the child starts a new session, moves
+ * to "/" and points standard input, output and error at /dev/null. */
+bool process_daemonize(int pid_fd, const char *pid_path, GError **error);
 
 /* Log lines go to syslog (facility auth) or standard error with a time
  * stamp, at LEVEL and above. */

@@ -9,9 +9,11 @@
  *   -l          log to standard error whatever [server] log says
  *   -t          check the configuration, print the result and exit
  * Order of start-up: the [server] section is read alone so the sockets
- * can be bound and privileges dropped before any directory is opened;
- * the directories are then opened as the configured user, so files a
- * directory creates belong to that user.  Exit status: 0 after a clean
+ * can be bound and the pid file opened, both as root, and privileges
+ * dropped before any directory is opened; the directories are then
+ * opened as the configured user, so files a directory creates belong to
+ * that user; then sasldird detaches (unless -f) and the pid file gets
+ * the daemon's number.  Exit status: 0 after a clean
  * stop, 1 when the configuration or start-up fails, 2 on misuse.
  */
 #include "config.h"
@@ -165,6 +167,20 @@ check_only(const char *path)
     return status;
 }
 
+/* Start-up failed: what was set up is undone. */
+static int
+give_up(GError **error, const sd_server_settings *settings,
+        server_sockets *sockets, int pid_fd, sd_registry *registry)
+{
+    if (*error != NULL)
+        fprintf(stderr, "sasldird: %s\n", (*error)->message);
+    g_clear_error(error);
+    sd_registry_unref(registry);
+    process_remove_pid_file(pid_fd, settings->pid_file);
+    close_sockets(settings, sockets);
+    return 1;
+}
+
 /* Everything after the options; returns the exit status. */
 static int
 start(const char *path)
@@ -176,38 +192,37 @@ start(const char *path)
         sd_registry_unref(registry);
         return 1;
     }
-    int status = 1;
     process_ids ids;
     server_sockets sockets = { -1, -1, -1 };
+    int pid_fd = -1;
     GError *error = NULL;
     process_log_to(settings->log_syslog && !opt_stderr, settings->log_level);
+    /* Sockets and pid file while still root: both may be in a directory
+     * only root may write. */
     if (!process_lookup_ids(settings, &ids, &error)
         || !open_sockets(settings, &ids, &sockets)
+        || (settings->pid_file != NULL
+            && (pid_fd = process_open_pid_file(settings->pid_file,
+                                               &error)) < 0)
         || !process_drop_privileges(settings, &ids, &error)) {
-        if (error != NULL)
-            fprintf(stderr, "sasldird: %s: %s\n", path, error->message);
-        g_clear_error(&error);
-        close_sockets(settings, &sockets);
+        int status = give_up(&error, settings, &sockets, pid_fd, NULL);
         sd_server_settings_free(settings);
-        return 1;
+        return status;
     }
     sd_registry *registry = load_registry(path);
     if (registry == NULL
-        || (!opt_foreground && !process_daemonize(&error))
-        || (settings->pid_file != NULL
-            && !process_write_pid_file(settings->pid_file, &error))) {
-        if (error != NULL)
-            fprintf(stderr, "sasldird: %s\n", error->message);
-        g_clear_error(&error);
-        sd_registry_unref(registry);
-        close_sockets(settings, &sockets);
+        || (!opt_foreground
+            && !process_daemonize(pid_fd, settings->pid_file, &error))
+        || (opt_foreground && pid_fd >= 0
+            && !process_write_pid_file(pid_fd, settings->pid_file,
+                                       &error))) {
+        int status = give_up(&error, settings, &sockets, pid_fd, registry);
         sd_server_settings_free(settings);
-        return 1;
+        return status;
     }
     server *srv = server_new(path, registry, &sockets, &ids);
-    status = server_run(srv);
-    if (settings->pid_file != NULL && unlink(settings->pid_file) != 0)
-        sd_log(SD_LOG_DEBUG, "%s: %s", settings->pid_file, g_strerror(errno));
+    int status = server_run(srv);
+    process_remove_pid_file(pid_fd, settings->pid_file);
     if (status < 0)
         _exit(0);   /* requests abandoned by the drain deadline */
     server_free(srv);

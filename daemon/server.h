@@ -4,10 +4,15 @@
  *
  * One GLib main loop owns every socket; a request that has arrived whole
  * is handed to a fixed set of [server] workers (workers.h) through a
- * queue bounded by [server] queue, and its reply is written by the main loop, so a
- * slow verification (argon2, a remote directory) never blocks accepting
- * or reading other clients.  Over max-clients or a full queue a client
- * gets a refusal in its protocol and is logged, never left hanging.
+ * queue bounded by [server] queue, and its reply is written by the main
+ * loop, so a slow verification (argon2, a remote directory) never blocks
+ * accepting or reading other clients.  What it does block: with every
+ * worker busy, uncached requests wait in the queue (no timer runs while
+ * they wait); saslauthd credential-cache hits are answered by the main
+ * loop, replies the penalty holds back wait on main-loop timers, and
+ * control commands have a thread of their own, so none of those waits.
+ * Over max-clients or a full queue a client gets a refusal in its
+ * protocol and is logged, never left hanging.
  *
  * SIGHUP (and the control socket's reload) loads the configuration anew
  * and swaps it in atomically; requests in flight keep the registry they

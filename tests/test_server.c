@@ -163,6 +163,11 @@ START_TEST(test_errors)
                  "server\\.metrics-listen");
     expect_error(DIRECTORIES "[server]\nmetrics-listen = \"h:70000\"\n",
                  "server\\.metrics-listen");
+    /* Port 0 (any free port) only the unit tests of metrics_http use. */
+    expect_error(DIRECTORIES "[server]\nmetrics-listen = \"127.0.0.1:0\"\n",
+                 "server\\.metrics-listen: '127\\.0\\.0\\.1:0' is not "
+                 "HOST:PORT or \\[IPV6\\]:PORT with a port from 1 to "
+                 "65535");
     expect_error(DIRECTORIES "[server]\nsocketmap-directory = \"c\"\n",
                  "server\\.socketmap-directory: there is no enabled "
                  "directory 'c'");

@@ -87,10 +87,50 @@ def malformed():
           repr(reply))
 
 
-def fuzz(count):
+def exchange(payload, limit):
+    """Sends PAYLOAD, shuts the writing side and reads to the end, for
+    at most LIMIT seconds.  Returns ("reply", text) for one well-formed
+    reply frame followed by the end of the connection, ("closed", None)
+    for the end alone, ("hang", bytes) when the connection was still
+    open after LIMIT, ("garbage", bytes) for anything else."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(limit)
+    s.connect(path)
+    deadline = time.monotonic() + limit
+    data = b""
+    try:
+        try:
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the daemon stopped reading: its answer is still there
+        while True:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        return "hang", data
+    except ConnectionResetError:
+        pass
+    finally:
+        s.close()
+    if not data:
+        return "closed", None
+    if len(data) >= 2 and len(data) == 2 + struct.unpack(">H", data[:2])[0]:
+        return "reply", data[2:].decode(errors="replace")
+    return "garbage", data
+
+
+def fuzz(count, limit):
+    """COUNT random requests: each is answered with one well-formed NO
+    frame, or the connection is closed, within LIMIT seconds; never a
+    hang, an OK or bytes that are not one frame."""
     rng = random.Random(1234)
-    replies = 0
-    for _ in range(count):
+    outcomes = {"reply": 0, "closed": 0}
+    wrong = []
+    for i in range(count):
         n = rng.randrange(0, 400)
         payload = bytes(rng.randrange(256) for _ in range(n))
         if rng.random() < 0.5:
@@ -99,9 +139,19 @@ def fuzz(count):
                 struct.pack(">H", rng.randrange(0, 300))
                 + bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
                 for _ in range(rng.randrange(1, 7)))
-        if send_and_read(payload) is not None:
-            replies += 1
-    check(True, "%d random requests sent (%d answered)" % (count, replies))
+        kind, detail = exchange(payload, limit)
+        if kind == "reply" and detail.startswith("NO "):
+            outcomes["reply"] += 1
+        elif kind == "closed":
+            outcomes["closed"] += 1
+        else:
+            wrong.append("request %d (%r...): %s %r"
+                         % (i, payload[:16], kind, detail))
+    check(not wrong,
+          "%d random requests: each got one NO frame (%d) or the end of "
+          "the connection (%d) within %g s"
+          % (count, outcomes["reply"], outcomes["closed"], limit),
+          "%d did not; the first: %s" % (len(wrong), "; ".join(wrong[:3])))
 
 
 def stall(timeout):
@@ -225,7 +275,7 @@ case = sys.argv[2]
 if case == "malformed":
     malformed()
 elif case == "fuzz":
-    fuzz(int(sys.argv[3]))
+    fuzz(int(sys.argv[3]), float(sys.argv[4]))
 elif case == "stall":
     stall(float(sys.argv[3]))
 elif case == "hold":

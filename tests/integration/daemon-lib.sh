@@ -17,6 +17,8 @@
 #     long it took, $daemon_status the exit status.
 # as_daemon_user COMMAND...: runs COMMAND as the daemon's user.
 # saslauthd_query ARGS...: testsaslauthd -f $daemon_mux ARGS into $tap_out.
+# daemon_sql_engine, sql_directory: an sql directory (a slow or a down
+#     one with silent_listener), see below.
 
 SASLDIRD=$top_builddir/daemon/sasldird
 daemon_dir=$tap_tmp/daemon
@@ -132,6 +134,49 @@ while True:
         sleep 0.1
     done
     return 1
+}
+
+# daemon_sql_engine: the SQL engine this build has (postgresql, else
+# mysql), or nothing; sets $sql_engine.  A directory of that type whose
+# server is a silent_listener is the tests' slow directory.
+daemon_sql_engine() {
+    sql_engine=
+    for engine in postgresql mysql; do
+        printf '[directory.x]\ntype = "sql"\nstore = "s"\n[store.s]\ntype = "%s"\nhost = "127.0.0.1"\nport = 1\ndatabase = "d"\nuser = "u"\npassword = "p"\n[store.s.query]\nname = "SELECT 1 WHERE 1 = ?"\n' \
+            "$engine" >"$tap_tmp/probe.toml"
+        if "$SASLDIR" -c "$tap_tmp/probe.toml" check-config >/dev/null 2>&1; then
+            sql_engine=$engine
+            return 0
+        fi
+    done
+}
+
+# sql_directory NAME PORT TIMEOUT [LINES...]: prints an sql directory
+# NAME of $sql_engine with its store, at 127.0.0.1:PORT with the store's
+# TIMEOUT; LINES go into the directory's section (a pool, say).  At a
+# silent_listener's port each lookup hangs that long, then is a
+# temporary failure; at port 1 it fails at once.
+sql_directory() {
+    name=$1
+    port=$2
+    timeout=$3
+    shift 3
+    printf '[directory."%s"]\ntype = "sql"\nstore = "%s"\n' "$name" "$name"
+    for line in "$@"; do
+        echo "$line"
+    done
+    cat <<CONF
+[store."$name"]
+type = "$sql_engine"
+host = "127.0.0.1"
+port = $port
+database = "mail"
+user = "sasldir"
+password = "x"
+timeout = "$timeout"
+[store."$name".query]
+name = "SELECT name, type, secret, description, quota FROM accounts WHERE name = ?"
+CONF
 }
 
 saslauthd_query() {
