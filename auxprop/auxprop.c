@@ -6,6 +6,8 @@
  *   userPassword, cmusaslsecretPLAIN   the stored secret, only when it
  *                                      is plaintext (never a hash)
  *   authPassword                       SCRAM credentials, RFC 5803 form
+ *                                      (neither of these for a disabled
+ *                                      account or one with TOTP)
  *   mail                               every address, primary first
  *   memberOf                           every group, direct ones first
  *   quota                              effective quota in bytes
@@ -13,7 +15,10 @@
  * and auxprop_store, which lets saslpasswd2 create, re-password and
  * delete principals of a writable (internal) directory: libsasldir
  * hashes the password with the configured default scheme and derives
- * the SCRAM credentials.
+ * the SCRAM credentials.  A store creates a missing principal with or
+ * without saslpasswd2's -c: libsasl2 2.1.28 does not pass SASL_SET_CREATE
+ * to auxprop_store (lib/server.c, sasl_setpass), and sasldb, the stock
+ * auxprop, creates too.
  *
  * Inputs: the propctx of the connection, the flags SASL_AUXPROP_AUTHZID
  * (properties without '*', of the authorization id) and
@@ -106,21 +111,17 @@ wanted(const struct propval *props, unsigned flags, bool *secrets)
     return any;
 }
 
-/* The plaintext of STORED without its {PLAIN}/{CLEAR} prefix, or NULL
- * when STORED is a hash (or a plaintext in an encoded form). */
-static const char *
-plaintext_of(const char *stored)
+/*
+ * May a mechanism check this principal's password itself (from
+ * userPassword or authPassword)?  Not when the account is disabled or
+ * needs a one-time code with the password: CRAM-MD5 or SCRAM would
+ * enforce neither, so they get nothing to check against.
+ */
+static bool
+secrets_publishable(const sd_principal *p)
 {
-    const char *close;
-
-    if (!sd_secret_is_plaintext(stored))
-        return NULL;
-    if (stored[0] != '{')
-        return stored;
-    close = strchr(stored, '}');
-    if (close == NULL || memchr(stored, '.', (size_t) (close - stored)))
-        return NULL;
-    return close + 1;
+    return !sd_secret_is_disabled(p->secrets)
+        && !sd_secret_is_one_time(p->secrets);
 }
 
 static void
@@ -141,8 +142,11 @@ publish(const sasl_utils_t *utils, struct propctx *ctx,
     case PROP_NONE:
         break;
     case PROP_PASSWORD:
+        if (!secrets_publishable(p))
+            break;
         for (guint i = 0; p->secrets != NULL && i < p->secrets->len; i++) {
-            const char *plain = plaintext_of(g_ptr_array_index(p->secrets, i));
+            const char *plain = sd_secret_plaintext(
+                g_ptr_array_index(p->secrets, i));
 
             if (plain != NULL && *plain != '\0') {
                 utils->prop_set(ctx, full_name, plain, 0);
@@ -151,7 +155,8 @@ publish(const sasl_utils_t *utils, struct propctx *ctx,
         }
         break;
     case PROP_AUTHPASSWORD:
-        set_strings(utils, ctx, full_name, p->auth_passwords);
+        if (secrets_publishable(p))
+            set_strings(utils, ctx, full_name, p->auth_passwords);
         break;
     case PROP_MAIL:
         set_strings(utils, ctx, full_name, p->emails);
@@ -287,8 +292,8 @@ store_password(sd_directory *directory, const char *name,
                                        NULL, false, error);
     if (result != SD_NOTFOUND)
         return result;
-    /* saslpasswd2 -c: the principal is created, then given the password
-     * (hashed by the directory's default scheme). */
+    /* A missing principal is created (with or without saslpasswd2's -c,
+     * which libsasl2 does not pass on), then given the password. */
     g_clear_error(error);
     {
         g_autoptr(sd_principal) principal =

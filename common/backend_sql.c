@@ -15,11 +15,14 @@
  *   queries under [store."<store>".query] or the directory's [query]).
  *
  * [columns] maps the result columns of query.name: class (also spelt
- * type), secret, description, quota.  Queries use '?' placeholders for
- * every engine; the value is always bound, never spliced into the text.
+ * type), secret, description, quota, and scram (sasldir's own, no
+ * default: a column of RFC 5803 authPassword values, the SCRAM
+ * credentials the auxprop plugin publishes).  Queries use '?'
+ * placeholders for every engine; the value is always bound, never
+ * spliced into the text.
  *
- * Results: query.name gives the principal; one row per secret, as
- * Stalwart does; query.members its groups and query.emails its
+ * Results: query.name gives the principal; one row per secret (and per
+ * SCRAM credential), as Stalwart does; query.members its groups and query.emails its
  * addresses (both optional).  query.recipients, query.expand,
  * query.verify and query.domains answer rcpt, expand, verify and domain
  * lookups.  A query left out disables that lookup: using it is SD_ERROR
@@ -28,8 +31,9 @@
  * Failure modes: a connection that fails mid-query is discarded and the
  * query retried once on a fresh one, then SD_TEMPFAIL; no connection
  * within the pool's timeouts is SD_TEMPFAIL; a bad statement or a
- * malformed value (a quota that is not a number) is SD_ERROR naming the
- * directory, the query and the column.  Secrets are handed to the
+ * malformed value (a quota that is not a number, an authPassword that is
+ * not one) is SD_ERROR naming the directory, the query, the column and
+ * the principal.  Secrets are handed to the
  * generic layer; this driver never verifies a password.
  */
 #include "config.h"
@@ -57,6 +61,7 @@ typedef struct sql_directory {
     char *column_secret;
     char *column_description;
     char *column_quota;
+    char *column_scram;                 /* NULL: not configured */
     sd_pool *pool;
 } sql_directory;
 
@@ -376,7 +381,8 @@ static void
 read_columns(sql_directory *sql, sd_cfg_table *section)
 {
     const char *class_column = "type", *secret = "secret",
-               *description = "description", *quota = "quota";
+               *description = "description", *quota = "quota",
+               *scram = NULL;
     sd_cfg_table columns;
     if (sd_cfg_get_table(section, "columns", &columns) == SD_CFG_FOUND) {
         sd_cfg_get_string_alias(&columns, "class", "type", &class_column,
@@ -384,12 +390,14 @@ read_columns(sql_directory *sql, sd_cfg_table *section)
         sd_cfg_get_string(&columns, "secret", &secret);
         sd_cfg_get_string(&columns, "description", &description);
         sd_cfg_get_string(&columns, "quota", &quota);
+        sd_cfg_get_string(&columns, "scram", &scram);
         sd_cfg_table_clear(&columns);
     }
     sql->column_class = g_strdup(class_column);
     sql->column_secret = g_strdup(secret);
     sql->column_description = g_strdup(description);
     sql->column_quota = g_strdup(quota);
+    sql->column_scram = g_strdup(scram);
 }
 
 /* Where the connection goes, for messages: never the password. */
@@ -455,6 +463,7 @@ sql_close(void *state)
     g_free(sql->column_secret);
     g_free(sql->column_description);
     g_free(sql->column_quota);
+    g_free(sql->column_scram);
     target_clear(&sql->target);
     g_free(sql->name);
     g_free(sql);
@@ -685,6 +694,34 @@ parse_quota(sql_directory *sql, const char *name, const char *text,
     return SD_OK;
 }
 
+/* The SCRAM credentials of NAME in ROWS (column COLUMN), once each. */
+static sd_result
+scram_from_rows(sql_directory *sql, const char *name, const sd_sql_rows *rows,
+                int column, GPtrArray *into, GError **error)
+{
+    for (guint i = 0; column >= 0 && i < rows->rows->len; i++) {
+        const char *value = cell(rows, i, column);
+        GError *cause = NULL;
+        if (value == NULL || *value == '\0')
+            continue;
+        /* The value is a credential: the message never quotes it. */
+        if (sd_secret_scram_check(value, &cause) != SD_OK) {
+            sd_result result = sd_fail(error, SD_ERROR, "directory '%s': "
+                                       "query.name: column '%s' of "
+                                       "principal '%s', row %u: %s",
+                                       sql->name, sql->column_scram, name,
+                                       i + 1, cause->message);
+            g_error_free(cause);
+            return result;
+        }
+        /* Exact repeats only (a JOIN repeats a row): base64 has case. */
+        if (!g_ptr_array_find_with_equal_func(into, value, g_str_equal,
+                                              NULL))
+            g_ptr_array_add(into, g_strdup(value));
+    }
+    return SD_OK;
+}
+
 /* The principal from query.name's rows: one row per secret. */
 static sd_result
 principal_from_rows(sql_directory *sql, const char *name,
@@ -695,6 +732,8 @@ principal_from_rows(sql_directory *sql, const char *name,
     int secret_column = column_index(rows, sql->column_secret);
     int description_column = column_index(rows, sql->column_description);
     int quota_column = column_index(rows, sql->column_quota);
+    int scram_column = sql->column_scram != NULL
+        ? column_index(rows, sql->column_scram) : -1;
 
     sd_principal_type type = SD_PRINCIPAL_INDIVIDUAL;
     const char *class_name = cell(rows, 0, class_column);
@@ -712,6 +751,9 @@ principal_from_rows(sql_directory *sql, const char *name,
         if (secret != NULL && *secret != '\0')
             g_ptr_array_add(principal->secrets, g_strdup(secret));
     }
+    if (result == SD_OK)
+        result = scram_from_rows(sql, name, rows, scram_column,
+                                 principal->auth_passwords, error);
     if (result != SD_OK) {
         sd_principal_free(principal);
         return result;

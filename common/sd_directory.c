@@ -1197,10 +1197,16 @@ check_secret(sd_directory *directory, const char *name, guint index,
     return SD_OK;
 }
 
+static sd_result add_scram_for_plaintext(sd_directory *directory,
+                                         sd_principal *principal,
+                                         GError **error);
+
 /*
  * A copy of PRINCIPAL fit to store: a valid name, a known type, secrets
  * of known schemes, well-formed authPassword values, addresses and list
- * addresses normalized, groups valid names; repeats dropped.
+ * addresses normalized, groups valid names; repeats dropped; SCRAM
+ * credentials added for a plaintext main password (see
+ * add_scram_for_plaintext).
  */
 static sd_result
 prepare_principal(sd_directory *directory, const sd_principal *principal,
@@ -1254,6 +1260,8 @@ prepare_principal(sd_directory *directory, const sd_principal *principal,
     if (result == SD_OK)
         result = normalize_addresses(directory, name, "list address",
                                      copy->lists, error);
+    if (result == SD_OK)
+        result = add_scram_for_plaintext(directory, copy, error);
     if (result == SD_OK) {
         GPtrArray *groups = g_ptr_array_new_with_free_func(g_free);
         for (guint i = 0; i < copy->member_of->len; i++)
@@ -1576,6 +1584,45 @@ make_scram(sd_directory *directory, const char *password, GError **error)
         g_ptr_array_add(out, value);
     }
     return out;
+}
+
+/*
+ * A principal stored with a plaintext main password (an import of a
+ * passwd file, "principal add" with a {PLAIN} secret) and no SCRAM
+ * credentials gets them, as if its password had been set: SCRAM then
+ * works through the auxprop plugin without publishing the plaintext.
+ * Hashed secrets are stored as they are, and credentials given with the
+ * principal are kept.
+ */
+static sd_result
+add_scram_for_plaintext(sd_directory *directory, sd_principal *principal,
+                        GError **error)
+{
+    if (principal->auth_passwords->len > 0)
+        return SD_OK;
+    for (guint i = 0; i < principal->secrets->len; i++) {
+        const char *stored = g_ptr_array_index(principal->secrets, i);
+        if (!is_main_password(stored, NULL))
+            continue;
+        const char *password = sd_secret_plaintext(stored);
+        if (password == NULL || *password == '\0')
+            return SD_OK;   /* the main password is a hash */
+        GError *cause = NULL;
+        GPtrArray *scram = make_scram(directory, password, &cause);
+        if (scram == NULL) {
+            sd_result result = sd_fail(error, SD_ERROR, "directory '%s': "
+                                       "principal %s: SCRAM credentials "
+                                       "for its plaintext password: %s",
+                                       directory->name, principal->name,
+                                       cause->message);
+            g_error_free(cause);
+            return result;
+        }
+        g_ptr_array_unref(principal->auth_passwords);
+        principal->auth_passwords = scram;
+        return SD_OK;
+    }
+    return SD_OK;
 }
 
 sd_result

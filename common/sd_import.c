@@ -1224,6 +1224,11 @@ sd_import_merge(const sd_principal *existing, const sd_import_record *record)
             replace_strings(p->secrets, from->secrets);
         if (fields & SD_IMPORT_AUTH_PASSWORDS)
             replace_strings(p->auth_passwords, from->auth_passwords);
+        else if (fields & SD_IMPORT_SECRETS)
+            /* They were made from the old password: kept, they would let
+             * it log in with SCRAM.  A plaintext new one gets its own
+             * when stored (sd_directory_store_principals). */
+            g_ptr_array_set_size(p->auth_passwords, 0);
         if (fields & SD_IMPORT_EMAILS)
             replace_strings(p->emails, from->emails);
         if (fields & SD_IMPORT_LISTS)

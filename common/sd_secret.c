@@ -290,11 +290,17 @@ sd_secret_verify(const char *stored, const char *password, GError **error)
 bool
 sd_secret_is_plaintext(const char *stored)
 {
+    return sd_secret_plaintext(stored) != NULL;
+}
+
+const char *
+sd_secret_plaintext(const char *stored)
+{
     const char *encoded;
     int encoding;
     const password_scheme *scheme = select_scheme(stored, &encoded,
                                                   &encoding, NULL);
-    return scheme != NULL && scheme->plaintext;
+    return scheme != NULL && scheme->plaintext ? encoded : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -917,6 +923,12 @@ sd_secret_is_one_time(const GPtrArray *secrets)
     return secrets != NULL && has_secret_prefix(secrets, "otpauth://");
 }
 
+bool
+sd_secret_is_disabled(const GPtrArray *secrets)
+{
+    return secrets != NULL && has_secret_prefix(secrets, "$disabled$");
+}
+
 /*
  * The TOTP rule: PASSWORD is "BASE$CODE"; BASE must match a secret that
  * is neither an app password nor a TOTP key, and CODE a TOTP key.
@@ -976,7 +988,7 @@ sd_secret_verify_any_matched(const sd_secret_policy *policy,
         return sd_fail(error, SD_MISMATCH, "directory '%s': principal '%s' "
                        "has no secret and cannot log in", directory, name);
     }
-    if (has_secret_prefix(secrets, "$disabled$")) {
+    if (sd_secret_is_disabled(secrets)) {
         sd_secret_verify_dummy(policy, password);
         sd_log(SD_LOG_INFO, "directory '%s': principal '%s' is disabled",
                directory, name);

@@ -110,6 +110,9 @@ sd_result sd_secret_verify_any_matched(const sd_secret_policy *policy,
  * code be replayed for the whole lifetime of the entry).
  */
 bool sd_secret_is_one_time(const GPtrArray *secrets);
+/* True when SECRETS hold a "$disabled$" secret: the account cannot log
+ * in with any of them. */
+bool sd_secret_is_disabled(const GPtrArray *secrets);
 
 /*
  * Spends about the time of one real verification of POLICY's default
@@ -131,6 +134,10 @@ const char *const *sd_secret_hash_schemes(void);
 
 /* True when STORED is a plaintext secret ({PLAIN}, {CLEAR}, no prefix). */
 bool sd_secret_is_plaintext(const char *stored);
+/* The password a plaintext STORED holds (a pointer into STORED, after
+ * its {PLAIN}/{CLEAR}/{CLEARTEXT} prefix), or NULL when STORED is not
+ * plaintext. */
+const char *sd_secret_plaintext(const char *stored);
 
 /*
  * The scheme's name for logs and the CLI ("SSHA512", "sha512-crypt",

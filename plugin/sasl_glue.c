@@ -16,6 +16,7 @@ struct sd_glue {
     char *plugin;               /* for log lines */
     char *config_path;          /* sasldir_config */
     char *directory_name;       /* sasldir_directory; NULL: the default */
+    char *bad_level;            /* a sasldir_log_level not understood */
     GMutex lock;                /* guards registry and options_checked */
     sd_registry *registry;      /* from sd_registry_shared, lazily */
     bool options_checked;
@@ -105,12 +106,13 @@ sd_glue_new(const sasl_utils_t *utils, const char *plugin)
     if (level != NULL) {
         sd_log_level parsed;
 
+        /* Reported with the other option errors (check_options): at
+         * plugin start there is no connection, and libsasl2 would send
+         * the line to syslog instead of the application's log. */
         if (sd_log_parse_level(level, &parsed))
             sd_log_set_level(parsed);
         else
-            sd_glue_log(utils, SASL_LOG_ERR,
-                        "option sasldir_log_level: '%s' is not one of "
-                        "error, warning, notice, info, debug", level);
+            glue->bad_level = g_steal_pointer(&level);
     }
     return glue;
 }
@@ -127,6 +129,7 @@ sd_glue_free(sd_glue *glue)
     g_free(glue->plugin);
     g_free(glue->config_path);
     g_free(glue->directory_name);
+    g_free(glue->bad_level);
     g_free(glue);
 }
 
@@ -170,27 +173,23 @@ check_conf_file(const sasl_utils_t *utils, const char *file)
 }
 
 /*
- * libsasl2 offers no way to list the options it read, so the
- * application's <app>.conf is found the way libsasl2 finds it (the
- * first <dir>/<app>.conf along the configuration path) and scanned.
- * Options an application supplies itself (imapd.conf) cannot be seen.
+ * Reports, once per process and application, what is wrong with the
+ * options: a sasldir_log_level not understood (GLUE's), and unknown
+ * sasldir_* keys.  libsasl2 offers no way to list the options it read,
+ * so the application's <app>.conf is found the way libsasl2 finds it
+ * (the first <dir>/<app>.conf along the configuration path) and
+ * scanned.  Options an application supplies itself (imapd.conf) cannot
+ * be seen.
  */
 static void
-check_options(sasl_server_params_t *sparams)
+check_options(const sd_glue *glue, sasl_server_params_t *sparams)
 {
     sasl_getconfpath_t *getconfpath = NULL;
     void *context = NULL;
     char *path = NULL;
     g_auto(GStrv) dirs = NULL;
 
-    if (sparams == NULL || sparams->appname == NULL
-        || sparams->utils->getcallback == NULL
-        || sparams->utils->getcallback(sparams->utils->conn,
-                                       SASL_CB_GETCONFPATH,
-                                       (sasl_callback_ft *) &getconfpath,
-                                       &context) != SASL_OK
-        || getconfpath == NULL
-        || getconfpath(context, &path) != SASL_OK || path == NULL)
+    if (sparams == NULL || sparams->appname == NULL)
         return;
     {
         g_autofree char *key = g_strconcat("sasl-options:",
@@ -199,6 +198,19 @@ check_options(sasl_server_params_t *sparams)
         if (!sd_shared_once(key))
             return;     /* the other plugin of this process did it */
     }
+    if (glue->bad_level != NULL)
+        sd_glue_log(sparams->utils, SASL_LOG_ERR,
+                    "option sasldir_log_level: '%s' is not one of error, "
+                    "warning, notice, info, debug (the level stays %s)",
+                    glue->bad_level, sd_log_level_name(sd_log_get_level()));
+    if (sparams->utils->getcallback == NULL
+        || sparams->utils->getcallback(sparams->utils->conn,
+                                       SASL_CB_GETCONFPATH,
+                                       (sasl_callback_ft *) &getconfpath,
+                                       &context) != SASL_OK
+        || getconfpath == NULL
+        || getconfpath(context, &path) != SASL_OK || path == NULL)
+        return;
     dirs = g_strsplit(path, ":", -1);
     for (size_t i = 0; dirs[i] != NULL; i++) {
         g_autofree char *file = g_strdup_printf("%s/%s.conf", dirs[i],
@@ -223,7 +235,7 @@ sd_glue_directory(sd_glue *glue, sasl_server_params_t *sparams, int *result)
     g_mutex_lock(&glue->lock);
     if (!glue->options_checked && sparams != NULL) {
         glue->options_checked = true;
-        check_options(sparams);
+        check_options(glue, sparams);
     }
     if (glue->registry == NULL) {
         glue->registry = sd_registry_shared(glue->config_path, &error);

@@ -6,7 +6,9 @@
  * sasldir_config, sasldir_directory and sasldir_log_level through
  * libsasl2's getopt callback, routes libsasldir's log to libsasl2's log
  * callback, reports sasldir_* options it does not know (in the
- * application's <app>.conf) as errors, and hands out the directory to
+ * application's <app>.conf) and a sasldir_log_level it does not
+ * understand as errors (once per process, at the first authentication,
+ * so they reach the application's log), and hands out the directory to
  * use, from the process-wide shared registry (sd_shared.h), so every
  * plugin of one process uses one configuration, cache and pool set.
  *

@@ -8,7 +8,13 @@
  * authorization id, which libsasl2 then checks with sasl_authorize or
  * its proxy policy), or the code sd_result_to_sasl() gives for what the
  * directory answered: a directory that cannot be reached gives
- * SASL_UNAVAIL, never SASL_BADAUTH.  SASL_BADPROT for malformed input.
+ * SASL_UNAVAIL, never SASL_BADAUTH.  SASL_BADPROT for malformed input:
+ * PLAIN without exactly two NULs, with an empty authcid or password, or
+ * an authcid or authzid over NAME_MAX_LEN bytes (a zero-length message
+ * too: libsasl2 sends the empty challenge when there is no initial
+ * response); LOGIN with an empty user name or password, a NUL in either,
+ * or a name over NAME_MAX_LEN.  A password over the library's
+ * SD_PASSWORD_MAX is simply wrong (SASL_BADAUTH).
  *
  * Ordering against Debian's stock libplain / liblogin: libsasl2 keeps
  * both, sorted by mech_compare() (lib/server.c), and sasl_server_start
@@ -52,7 +58,6 @@ typedef enum login_state {
 } login_state;
 
 typedef struct mech_context {
-    bool plain_started;         /* PLAIN: the empty challenge was sent */
     login_state login;
     char *login_name;           /* LOGIN: the user name received */
 } mech_context;
@@ -179,22 +184,21 @@ plain_step(void *conn_context, sasl_server_params_t *sparams,
            const char **serverout, unsigned *serveroutlen,
            sasl_out_params_t *oparams)
 {
-    mech_context *context = conn_context;
     const sasl_utils_t *utils = sparams->utils;
     const char *authzid, *authcid, *password;
     unsigned password_len, flags;
     char *copy;
     int result;
 
+    /*
+     * Without an initial response, libsasl2 itself sends RFC 4616's
+     * empty challenge (SASL_FEAT_WANT_CLIENT_FIRST) and this step gets
+     * the answer.  A zero-length message (an initial response of "=", or
+     * an empty answer) is malformed, as for the stock PLAIN.
+     */
+    (void) conn_context;
     *serverout = NULL;
     *serveroutlen = 0;
-    if (clientinlen == 0 && !context->plain_started) {
-        /* No initial response: RFC 4616 has the server send an empty
-         * challenge. */
-        context->plain_started = true;
-        *serverout = "";
-        return SASL_CONTINUE;
-    }
     if (clientin == NULL
         || !plain_split(clientin, clientinlen, &authzid, &authcid,
                         &password, &password_len)

@@ -5,6 +5,7 @@
  * usage: sasl-harness [OPTION...] auth MECH AUTHCID PASSWORD [AUTHZID]
  *        sasl-harness [OPTION...] checkpass USER PASSWORD
  *        sasl-harness [OPTION...] setpass USER PASSWORD
+ *        sasl-harness [OPTION...] raw MECH [RESPONSE...]
  *        sasl-harness [OPTION...] mechs
  *        sasl-harness import CONFIG NAME STORED-SECRET
  *   --realm R        the server's user realm (sasl_server_new)
@@ -14,6 +15,14 @@
  *   --repeat N       do it N times on new connections
  *   --stats CONFIG   afterwards print the cache statistics of the shared
  *                    registry of CONFIG and how many users share it
+ *
+ * "raw" is the server side alone, for messages no client library would
+ * send: the first RESPONSE is the client's initial response ("-": none),
+ * each further one answers the server's next challenge; "\0" in a
+ * RESPONSE is a NUL byte and "\\" a backslash.  Every challenge is
+ * printed as "challenge: TEXT" (NUL as "\0", other unprintable bytes as
+ * "\xHH"); the exchange stops at the first result other than
+ * SASL_CONTINUE or when the responses run out.
  *
  * "import" stores a principal with STORED-SECRET verbatim in the default
  * directory of CONFIG through libsasldir's write API (test set-up for
@@ -192,6 +201,24 @@ new_server(void)
     return conn;
 }
 
+/* Prints the identities and properties of a success, or the error. */
+static void
+report_server(sasl_conn_t *server, int scode)
+{
+    if (scode == SASL_OK) {
+        const char *user = NULL, *authid = NULL;
+
+        sasl_getprop(server, SASL_USERNAME, (const void **) &user);
+        sasl_getprop(server, SASL_AUTHUSER, (const void **) &authid);
+        printf("authid: %s\nuser: %s\n", authid ? authid : "",
+               user ? user : "");
+        print_props(server);
+    } else {
+        fprintf(stderr, "server: %s: %s\n", code_name(scode),
+                sasl_errdetail(server));
+    }
+}
+
 static int
 run_auth(const char *mech)
 {
@@ -222,19 +249,82 @@ run_auth(const char *mech)
         }
         scode = sasl_server_step(server, out, outlen, &in, &inlen);
     }
-    if (scode == SASL_OK) {
-        const char *user = NULL, *authid = NULL;
-
-        sasl_getprop(server, SASL_USERNAME, (const void **) &user);
-        sasl_getprop(server, SASL_AUTHUSER, (const void **) &authid);
-        printf("authid: %s\nuser: %s\n", authid ? authid : "",
-               user ? user : "");
-        print_props(server);
-    } else {
-        fprintf(stderr, "server: %s: %s\n", code_name(scode),
-                sasl_errdetail(server));
-    }
+    report_server(server, scode);
     sasl_dispose(&client);
+    sasl_dispose(&server);
+    return scode;
+}
+
+/* A RESPONSE argument of "raw" as bytes (see the usage above). */
+static GByteArray *
+decode_response(const char *text)
+{
+    GByteArray *bytes = g_byte_array_new();
+
+    for (const char *p = text; *p != '\0'; p++) {
+        guint8 byte = (guint8) *p;
+
+        if (p[0] == '\\' && p[1] == '0') {
+            byte = 0;
+            p++;
+        } else if (p[0] == '\\' && p[1] == '\\') {
+            p++;
+        }
+        g_byte_array_append(bytes, &byte, 1);
+    }
+    return bytes;
+}
+
+static void
+print_challenge(const char *out, unsigned outlen)
+{
+    GString *text = g_string_new("challenge: ");
+
+    for (unsigned i = 0; i < outlen; i++) {
+        unsigned char c = (unsigned char) out[i];
+
+        if (c == 0)
+            g_string_append(text, "\\0");
+        else if (c < 0x20 || c >= 0x7f || c == '\\')
+            g_string_append_printf(text, "\\x%02x", c);
+        else
+            g_string_append_c(text, (char) c);
+    }
+    printf("%s\n", text->str);
+    g_string_free(text, TRUE);
+}
+
+static int
+run_raw(const char *mech, char **responses, int count)
+{
+    sasl_conn_t *server = new_server();
+    const char *out = NULL;
+    unsigned outlen = 0;
+    GByteArray *in = NULL;
+    int scode, next = 1;
+
+    if (count > 0 && strcmp(responses[0], "-") != 0)
+        in = decode_response(responses[0]);
+    /* An empty response is "" (not NULL: that is no response at all). */
+    scode = sasl_server_start(server, mech,
+                              in == NULL ? NULL
+                              : in->len > 0 ? (const char *) in->data : "",
+                              in != NULL ? in->len : 0, &out, &outlen);
+    while (scode == SASL_CONTINUE) {
+        print_challenge(out, outlen);
+        if (next >= count)
+            break;
+        if (in != NULL)
+            g_byte_array_unref(in);
+        in = decode_response(responses[next++]);
+        scode = sasl_server_step(server, in->len > 0
+                                         ? (const char *) in->data : "",
+                                 in->len, &out, &outlen);
+    }
+    if (in != NULL)
+        g_byte_array_unref(in);
+    if (scode != SASL_CONTINUE)
+        report_server(server, scode);
     sasl_dispose(&server);
     return scode;
 }
@@ -383,6 +473,8 @@ main(int argc, char **argv)
             code = run_checkpass(argv[2], argv[3]);
         } else if (strcmp(argv[1], "setpass") == 0 && argc == 4) {
             code = run_setpass(argv[2], argv[3]);
+        } else if (strcmp(argv[1], "raw") == 0 && argc >= 3) {
+            code = run_raw(argv[2], argv + 3, argc - 3);
         } else if (strcmp(argv[1], "mechs") == 0 && argc == 2) {
             code = run_mechs();
         } else {

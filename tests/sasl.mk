@@ -13,3 +13,13 @@ tests_test_shared_LDADD = $(TEST_LDADD)
 
 TESTS += tests/test_shared tests/sasl-plugins.test tests/sasl-internal.test
 EXTRA_DIST += tests/sasl-plugins.test tests/sasl-internal.test tests/sasl-lib.sh
+
+# A mechanism for the tests only (tests/sasl-testmech.c), in a directory
+# of its own that the tests add to SASL_PATH: libsasl2 loads every
+# plugin it finds in a directory.
+check_LTLIBRARIES = tests/saslmech/libsasldir_testmech.la
+tests_saslmech_libsasldir_testmech_la_SOURCES = tests/sasl-testmech.c
+tests_saslmech_libsasldir_testmech_la_CFLAGS = $(AM_CFLAGS) $(LIBSASL2_CFLAGS)
+tests_saslmech_libsasldir_testmech_la_LDFLAGS = $(AM_LDFLAGS) -module \
+	-avoid-version -rpath /nowhere -no-undefined \
+	-export-symbols-regex '^sasl_server_plug_init$$'

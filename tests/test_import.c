@@ -10,6 +10,7 @@
 
 #include "sd_check.h"
 #include "sd_import.h"
+#include "sd_secret.h"
 
 /* Every record of TEXT in FORMAT; malformed ones as their messages. */
 typedef struct parsed {
@@ -333,6 +334,8 @@ START_TEST(test_merge)
 {
     sd_principal *existing = sd_principal_new("alice", SD_PRINCIPAL_ADMIN);
     g_ptr_array_add(existing->secrets, g_strdup("{PLAIN}old"));
+    g_ptr_array_add(existing->auth_passwords, sd_secret_scram_make(
+        NULL, "SCRAM-SHA-256", "old", NULL));
     g_ptr_array_add(existing->emails, g_strdup("alice@example.org"));
     existing->quota = 5;
     parsed p = parse(SD_IMPORT_HTPASSWD, "ALICE:{PLAIN}new\n");
@@ -342,6 +345,8 @@ START_TEST(test_merge)
     ck_assert_uint_eq(merged->type, SD_PRINCIPAL_ADMIN);
     ck_assert_uint_eq(merged->secrets->len, 1);
     ck_assert_str_eq(STR(merged->secrets, 0), "{PLAIN}new");
+    /* The old password's SCRAM credentials go with it. */
+    ck_assert_uint_eq(merged->auth_passwords->len, 0);
     ck_assert_str_eq(STR(merged->emails, 0), "alice@example.org");
     ck_assert_uint_eq(merged->quota, 5);
     sd_principal_free(merged);

@@ -477,6 +477,80 @@ START_TEST(passwords_and_scram)
 }
 END_TEST
 
+/* A principal stored with a plaintext main password (an import, a
+ * {PLAIN} secret given to "principal add") gets SCRAM credentials of
+ * [secret.scram] iterations; hashes and given credentials stay as
+ * they are. */
+START_TEST(plaintext_store_makes_scram)
+{
+    sd_registry_unref(registry);
+    open_with("[secret.scram]\niterations = 5000\n");
+    const char *plain[] = { "{PLAIN}Imp0rted", "Imp0rted", "{CLEARTEXT}Imp0rted" };
+    for (size_t n = 0; n < G_N_ELEMENTS(plain); n++) {
+        sd_principal *p = make("ivy", SD_PRINCIPAL_INDIVIDUAL, NULL);
+        /* An app password first: the main password is what counts. */
+        g_ptr_array_add(p->secrets, g_strdup("$app$phone${PLAIN}other"));
+        g_ptr_array_add(p->secrets, g_strdup(plain[n]));
+        store_ok(p, SD_STORE_UPSERT);
+        sd_principal *got = stored("ivy");
+        ck_assert_uint_eq(got->secrets->len, 2);
+        ck_assert_str_eq(g_ptr_array_index(got->secrets, 1), plain[n]);
+        ck_assert_uint_eq(got->auth_passwords->len, 2);
+        const char *sha1 = g_ptr_array_index(got->auth_passwords, 0);
+        const char *sha256 = g_ptr_array_index(got->auth_passwords, 1);
+        ck_assert_msg(g_str_has_prefix(sha1, "SCRAM-SHA-1$5000:"), "%s", sha1);
+        ck_assert_msg(g_str_has_prefix(sha256, "SCRAM-SHA-256$5000:"), "%s",
+                      sha256);
+        ck_assert_int_eq(sd_secret_scram_verify(NULL, sha256, "Imp0rted",
+                                                NULL), SD_OK);
+        ck_assert_int_eq(sd_secret_scram_verify(NULL, sha1, "Imp0rted",
+                                                NULL), SD_OK);
+        ck_assert_int_eq(sd_secret_scram_verify(NULL, sha256, "other",
+                                                NULL), SD_MISMATCH);
+        sd_principal_free(got);
+        ck_assert_int_eq(sd_directory_delete_principal(dir, "ivy", NULL),
+                         SD_OK);
+    }
+
+    /* A fresh salt each time: two principals, one password, two keys. */
+    sd_principal *a = make("ivy", SD_PRINCIPAL_INDIVIDUAL, NULL);
+    g_ptr_array_add(a->secrets, g_strdup("{PLAIN}same"));
+    store_ok(a, SD_STORE_CREATE);
+    sd_principal *b = make("jay", SD_PRINCIPAL_INDIVIDUAL, NULL);
+    g_ptr_array_add(b->secrets, g_strdup("{PLAIN}same"));
+    store_ok(b, SD_STORE_CREATE);
+    a = stored("ivy");
+    b = stored("jay");
+    ck_assert_str_ne(g_ptr_array_index(a->auth_passwords, 1),
+                     g_ptr_array_index(b->auth_passwords, 1));
+    sd_principal_free(a);
+    sd_principal_free(b);
+
+    /* A hash is stored unchanged, with no credentials. */
+    char *hash = sd_secret_hash(NULL, "ssha512", "hashed", NULL);
+    sd_principal *h = make("kit", SD_PRINCIPAL_INDIVIDUAL, NULL);
+    g_ptr_array_add(h->secrets, g_strdup(hash));
+    store_ok(h, SD_STORE_CREATE);
+    h = stored("kit");
+    ck_assert_str_eq(g_ptr_array_index(h->secrets, 0), hash);
+    ck_assert_uint_eq(h->auth_passwords->len, 0);
+    sd_principal_free(h);
+    sd_secret_free(hash);
+
+    /* Credentials that come with the principal are kept as given. */
+    char *given = sd_secret_scram_make(NULL, "SCRAM-SHA-256", "given", NULL);
+    sd_principal *g = make("lou", SD_PRINCIPAL_INDIVIDUAL, NULL);
+    g_ptr_array_add(g->secrets, g_strdup("{PLAIN}given"));
+    g_ptr_array_add(g->auth_passwords, g_strdup(given));
+    store_ok(g, SD_STORE_CREATE);
+    g = stored("lou");
+    ck_assert_uint_eq(g->auth_passwords->len, 1);
+    ck_assert_str_eq(g_ptr_array_index(g->auth_passwords, 0), given);
+    sd_principal_free(g);
+    sd_secret_free(given);
+}
+END_TEST
+
 START_TEST(app_passwords)
 {
     store_ok(make("ivy", SD_PRINCIPAL_INDIVIDUAL, NULL), SD_STORE_CREATE);
@@ -1307,6 +1381,7 @@ internal_suite(void)
     tcase_add_test(tc, modes_and_atomic_batches);
     tcase_add_test(tc, delete_principal);
     tcase_add_test(tc, passwords_and_scram);
+    tcase_add_test(tc, plaintext_store_makes_scram);
     tcase_add_test(tc, app_passwords);
     tcase_add_test(tc, nested_groups_and_quotas);
     tcase_add_test(tc, lists_and_aliases);

@@ -164,6 +164,21 @@ START_TEST(address_errors)
 }
 END_TEST
 
+/* columns.scram: sasldir's own key, read like the others. */
+START_TEST(scram_column)
+{
+    sd_registry_unref(expect_ok(
+        "[directory.d]\ntype = \"sql\"\naddress = \"sqlite:///x.db\"\n"
+        "[directory.d.columns]\nscram = \"credentials\"\n" QUERY));
+    expect_error("[directory.d]\ntype = \"sql\"\naddress = \"sqlite:///x\"\n"
+                 "[directory.d.columns]\nscram = 1\n" QUERY,
+                 "s.toml:5: directory.d.columns.scram: expected a string", NULL);
+    expect_error("[directory.d]\ntype = \"sql\"\naddress = \"sqlite:///x\"\n"
+                 "[directory.d.columns]\nscrams = \"a\"\n" QUERY,
+                 "directory.d.columns.scrams: unknown key", NULL);
+}
+END_TEST
+
 static Suite *
 sql_suite(void)
 {
@@ -179,6 +194,7 @@ sql_suite(void)
 #endif
 #ifdef HAVE_SQLITE
     tcase_add_test(tc, referenced_store_is_strict);
+    tcase_add_test(tc, scram_column);
 #endif
     tcase_add_test(tc, address_errors);
     suite_add_tcase(s, tc);

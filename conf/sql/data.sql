@@ -3,7 +3,9 @@
 -- and PostgreSQL all accept).  Never use these passwords for real:
 --   alice       wonderland    (yescrypt)  and the app password
 --               apple-pie-77  (sha512-crypt, openssl passwd -6)
---   bob         builder       (sha512-crypt, mkpasswd -m sha-512)
+--   bob         builder       (sha512-crypt, mkpasswd -m sha-512), and
+--               SCRAM-SHA-1 and SCRAM-SHA-256 credentials of it
+--               (doveadm pw -s SCRAM-SHA-*, as RFC 5803 authPassword)
 --   carol       carol pass 42 (bcrypt, mkpasswd -m bcrypt)
 --   postmaster  postmaster!   ({SSHA512})
 --   dave        (inactive: the name query does not find him)
@@ -18,6 +20,9 @@ INSERT INTO accounts (name, secret, description, type, quota, active) VALUES
  ('superusers', NULL, NULL, 'group', NULL, TRUE);
 INSERT INTO app_passwords (name, secret) VALUES
  ('alice', '$6$Ap9Pass0rdSalt$aHdOyU6uacB6H67CGK5HDFLOCNLcuQsac.iED3wtaTDhJqcXCjMfZdRRTfltz9BSAn9M/.Tlw27gR7qCrkbPO1');
+INSERT INTO scram_credentials (name, value) VALUES
+ ('bob', 'SCRAM-SHA-1$4096:k5MaLUyYuyZ8mulCrwGBOQ==$N+dOO13ucdeegOpuTRyL6MExP+o=:KKB55tVM8oXUAQxAKxdjzL8Y8Y8='),
+ ('bob', 'SCRAM-SHA-256$4096:bgdVRXRuIYvW+HZGf1rIuQ==$E1PdanKijT/h6iq0naekhzdwazgeZZPFXp1bA5YPnWw=:Ccm6dNwlECcefFGqGXCwV585N8MorMQtma5MdWlDLv8=');
 INSERT INTO group_members (name, member_of) VALUES
  ('alice', 'staff'), ('bob', 'staff'), ('carol', 'admins'),
  ('admins', 'superusers');

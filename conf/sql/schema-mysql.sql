@@ -1,7 +1,9 @@
 -- schema-mysql.sql - the sample user database of sasldir's sql
 -- directory, for MariaDB and MySQL (mariadb mail < schema-mysql.sql).
 -- The layout is Stalwart's documented one, plus app_passwords to show
--- a principal with several secrets (one row per secret).
+-- a principal with several secrets (one row per secret), and
+-- scram_credentials for sasldir's columns.scram (SCRAM-SHA-* without a
+-- plaintext password: RFC 5803 authPassword values, one row each).
 CREATE TABLE accounts (
     name VARCHAR(255) PRIMARY KEY,
     secret VARCHAR(1024),
@@ -13,6 +15,10 @@ CREATE TABLE accounts (
 CREATE TABLE app_passwords (
     name VARCHAR(255) NOT NULL,
     secret VARCHAR(1024) NOT NULL
+) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE TABLE scram_credentials (
+    name VARCHAR(255) NOT NULL,
+    value VARCHAR(1024) NOT NULL               -- SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>
 ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 CREATE TABLE group_members (
     name VARCHAR(255) NOT NULL,

@@ -1,7 +1,10 @@
 # sql-suite.sh - the checks every SQL engine must pass, run by
 # sql-sqlite.test, sql-postgresql.test and sql-mysql.test against the
-# same sample data (conf/sql/data.sql) through the sasldir tool
-# (sourced, after tap.sh and sql-lib.sh).
+# same sample data (conf/sql/data.sql) through the sasldir tool and,
+# for the SASL plugins, tests/sasl-harness and saslpasswd2 (sourced,
+# after tap.sh and sql-lib.sh).
+
+. "$top_srcdir/tests/sasl-lib.sh"
 
 nl='
 '
@@ -215,4 +218,66 @@ TOML
         "$l: with a cache, no negative credential entry from the outage"
     tap_expect_match "$tap_tmp/outage" '^cache principal: negative inserts=0 size=0 hits=0$' \
         "$l: with a cache, no negative principal entry from the outage"
+}
+
+# sql_scram CONFIG LABEL: columns.scram with the sample's SCRAM name
+# query (the commented one): credentials come as extra rows and are no
+# secrets; a value that is not an authPassword is an error naming the
+# directory, query, column and principal, never quoting the value.
+sql_scram() {
+    conf=$1
+    l=$2
+    sed -e '/^name = /d' -e 's/^#name = /name = /' "$conf" >"$tap_tmp/scram.toml"
+    run "" "$SASLDIR" -c "$tap_tmp/scram.toml" lookup bob
+    tap_expect_status 0 "$status" "$l: columns.scram: lookup bob with the SCRAM query"
+    tap_expect_match "$tap_out" '^secrets: +1 ' "$l: columns.scram: SCRAM rows add no secret"
+    run "builder" "$SASLDIR" -c "$tap_tmp/scram.toml" auth bob
+    tap_expect_status 0 "$status" "$l: columns.scram: bob still authenticates"
+    run "wonderland" "$SASLDIR" -c "$tap_tmp/scram.toml" auth alice
+    tap_expect_status 0 "$status" "$l: columns.scram: a principal without credentials too"
+
+    sed 's/^scram = "scram"/scram = "description"/' "$conf" >"$tap_tmp/badscram.toml"
+    run "" "$SASLDIR" -c "$tap_tmp/badscram.toml" lookup alice
+    tap_expect_status 2 "$status" "$l: columns.scram: a value that is not an authPassword is an error"
+    tap_expect_match "$tap_err" "directory 'sql': query\.name: column 'description' of principal 'alice', row 1: malformed authPassword" \
+        "$l: columns.scram: the error names directory, query, column and principal"
+    tap_expect_no_match "$tap_err" "Alice Liddell" "$l: columns.scram: ... without quoting the value"
+    run "" "$SASLDIR" -c "$tap_tmp/badscram.toml" lookup carol
+    tap_expect_status 0 "$status" "$l: columns.scram: a NULL in that column is no credential"
+}
+
+# sql_sasl LABEL: the SASL plugins on the directory of $tap_tmp/scram.toml
+# (made by sql_scram): stock SCRAM-SHA-256 and SCRAM-SHA-1 through the
+# auxprop from columns.scram, no userPassword for a hashed secret, and
+# saslpasswd2 / sasl_setpass refused with the reason in the log.
+sql_sasl() {
+    l=$1
+    sasl_app_conf "sasldir_config: $tap_tmp/scram.toml" "auxprop_plugin: sasldir" \
+        "mech_list: PLAIN SCRAM-SHA-256 SCRAM-SHA-1" "log_level: 7"
+    auth_expect SASL_OK "$l: stock SCRAM-SHA-256 from columns.scram" \
+        auth SCRAM-SHA-256 bob builder
+    auth_expect SASL_OK "$l: stock SCRAM-SHA-1 from columns.scram" \
+        auth SCRAM-SHA-1 bob builder
+    auth_expect SASL_BADAUTH "$l: stock SCRAM-SHA-256, wrong password" \
+        auth SCRAM-SHA-256 bob Builder
+    run "" "$HARNESS" --props '*authPassword,*userPassword' auth PLAIN bob builder
+    if [ "$(grep -c '^prop \*authPassword=SCRAM-SHA-' "$tap_out")" -eq 2 ]; then
+        tap_ok "$l: both rows of scram_credentials are published as authPassword"
+    else
+        tap_not_ok "$l: both rows of scram_credentials are published as authPassword" "$(cat "$tap_out")"
+    fi
+    tap_expect_no_match "$tap_out" 'userPassword' "$l: no userPassword: bob's secret is a hash"
+    auth_expect SASL_NOUSER "$l: stock SCRAM-SHA-256 for a principal without credentials" \
+        auth SCRAM-SHA-256 alice wonderland
+
+    if command -v saslpasswd2 >/dev/null 2>&1; then
+        run "new pw" sasl_foreign saslpasswd2 -a sasldirtest -p bob
+        tap_expect_status 1 "$status" "$l: saslpasswd2 on an sql directory fails"
+    else
+        tap_skip "$l: saslpasswd2 on an sql directory fails" "saslpasswd2 is not installed"
+    fi
+    auth_expect SASL_FAIL "$l: sasl_setpass on an sql directory" setpass bob "new pw"
+    tap_expect_match "$tap_err" "cannot store: directory sql \(type sql\) is read-only" \
+        "$l: ... and the log says why"
+    auth_expect SASL_OK "$l: bob's password is unchanged" auth PLAIN bob builder
 }
