@@ -574,7 +574,10 @@ sd_directory_lookup_uncached(sd_directory *directory, const char *name,
         sd_principal_free(found);
         return result;
     }
-    *principal = found;
+    if (principal != NULL)
+        *principal = found;
+    else
+        sd_principal_free(found);
     return SD_OK;
 }
 
@@ -937,8 +940,10 @@ sd_directory_lookup(sd_directory *directory, const char *name,
         g_ptr_array_set_size(found->auth_passwords, 0);
     }
     cache_put_principal(directory, &key, result, found);
-    if (result == SD_OK)
+    if (result == SD_OK && principal != NULL)
         *principal = found;
+    else
+        sd_principal_free(found);
     return result;
 }
 

@@ -88,7 +88,8 @@ char *sd_directory_describe(const sd_directory *directory);
  * The principal NAME, resolved (groups, superuser, effective quota).
  * When the directory has a cache the answer may come from it, and the
  * principal then never carries secrets (hit or miss, so the answer does
- * not depend on the cache's state): the cache keeps none.
+ * not depend on the cache's state): the cache keeps none.  PRINCIPAL
+ * may be NULL to ask only whether NAME exists.
  */
 sd_result sd_directory_lookup(sd_directory *directory, const char *name,
                               sd_principal **principal, GError **error);

@@ -568,6 +568,12 @@ START_TEST(test_directory_lookup_keeps_no_secrets)
                                     SD_CACHE_PRINCIPAL);
     ck_assert_uint_eq(stats.positive.hits, 1);
     ck_assert_uint_eq(stats.negative.hits, 1);
+    /* Only whether the name exists: from the directory, then the cache. */
+    sd_directory_cache_flush(d, SD_CACHE_PRINCIPAL, NULL);
+    ck_assert_int_eq(sd_directory_lookup(d, "alice", NULL, NULL), SD_OK);
+    ck_assert_int_eq(sd_directory_lookup(d, "alice", NULL, NULL), SD_OK);
+    stats = stats_of(sd_directory_cache(d), SD_CACHE_PRINCIPAL);
+    ck_assert_uint_eq(stats.positive.hits, 2);
     sd_registry_unref(registry);
 }
 END_TEST

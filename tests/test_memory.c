@@ -110,6 +110,12 @@ START_TEST(test_lookup_resolves)
     ck_assert(p->superuser);
     ck_assert_int_eq(p->type, SD_PRINCIPAL_ADMIN);
     sd_principal_free(p);
+
+    /* Only whether the name exists. */
+    ck_assert_int_eq(sd_directory_lookup(directory, "alice", NULL, NULL),
+                     SD_OK);
+    ck_assert_int_eq(sd_directory_lookup_uncached(directory, "alice", NULL,
+                                                  NULL), SD_OK);
 }
 END_TEST
 
