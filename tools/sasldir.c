@@ -220,9 +220,11 @@ read_password_prompt(const char *prompt)
     struct termios saved;
     bool restore = false;
     if (terminal) {
+        /* Echo goes off before the prompt shows, so nothing typed after
+         * the prompt appears is echoed or flushed away. */
+        restore = echo_off(STDIN_FILENO, &saved);
         fputs(prompt, stderr);
         fflush(stderr);
-        restore = echo_off(STDIN_FILENO, &saved);
     }
 
     size_t capacity = SD_PASSWORD_MAX + 2;
@@ -246,7 +248,7 @@ read_password_prompt(const char *prompt)
         len += (size_t)got;
     }
     if (restore) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         fputc('\n', stderr);
     }
     if (len > 0 && buffer[len - 1] == '\n')
