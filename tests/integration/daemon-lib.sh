@@ -16,6 +16,9 @@
 # daemon_stop: SIGTERM and wait (at most 10 s); $daemon_stop_ms says how
 #     long it took, $daemon_status the exit status.
 # as_daemon_user COMMAND...: runs COMMAND as the daemon's user.
+# $SASLDIR_ANYONE: the sasldir tool for commands run as another user (the
+#     daemon's, a stranger uid): a staged copy as root (stage-lib.sh: the
+#     build tree may be out of other users' reach), $SASLDIR otherwise.
 # saslauthd_query ARGS...: testsaslauthd -f $daemon_mux ARGS into $tap_out.
 # daemon_sql_engine, sql_directory: an sql directory (a slow or a down
 #     one with silent_listener), see below.
@@ -29,12 +32,16 @@ daemon_log=$daemon_dir/sasldird.log
 daemon_pid=
 mkdir -p "$daemon_dir"
 
+. "$top_srcdir/tests/integration/stage-lib.sh"
 if [ "$(id -u)" -eq 0 ]; then
     daemon_user=nobody
     chmod 755 "$tap_tmp"
     chown nobody "$daemon_dir"
+    stage_build
+    SASLDIR_ANYONE=$STAGED_SASLDIR
 else
     daemon_user=
+    SASLDIR_ANYONE=$SASLDIR
 fi
 
 as_daemon_user() {

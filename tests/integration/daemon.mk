@@ -7,6 +7,7 @@ TESTS += tests/integration/daemon-saslauthd.test \
 	tests/integration/daemon-process.test \
 	tests/integration/daemon-busy.test
 EXTRA_DIST += tests/integration/daemon-lib.sh \
+	tests/integration/stage-lib.sh \
 	tests/integration/daemon-saslauthd.test \
 	tests/integration/daemon-badinput.test \
 	tests/integration/daemon-process.test \

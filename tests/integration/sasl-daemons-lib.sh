@@ -35,7 +35,9 @@ unset SASL_PATH SASL_CONF_PATH
 # SASL_PATH for the daemons: this build's two plugins first, then the
 # stock ones, so sasldir's PLAIN and LOGIN must win over libplain and
 # liblogin loaded beside them (the hashed secrets below fail with the
-# stock mechanisms).  Sets $sasl_path.
+# stock mechanisms).  Sets $sasl_path, and $sasl_path_staged for daemons
+# that load the plugins as another user.
+. "$top_srcdir/tests/integration/stage-lib.sh"
 need_plugins() {
     for so in "$top_builddir/auxprop/.libs/libsasldir_auxprop.so" \
               "$top_builddir/plugin/.libs/libsasldir_server.so"; do
@@ -49,6 +51,12 @@ need_plugins() {
     [ -e "$STOCK_PLUGINS/libsasldb.so" ] \
         || skip_all "the stock sasldb plugin (libsasl2-modules-db) is not installed"
     sasl_path=$BUILD_PLUGINS:$STOCK_PLUGINS
+    # For a daemon that loads the plugins as another user (Cyrus imapd
+    # runs as cyrus): copies outside the build tree, which that user may
+    # not reach (stage-lib.sh), with the staged libsasldir for
+    # cyrus_service to put on LD_LIBRARY_PATH.
+    stage_build
+    sasl_path_staged=$STAGED_PLUGINS:$STOCK_PLUGINS
 }
 
 # write_users FILE PASSWORD: a sasldir configuration with one memory
@@ -293,12 +301,14 @@ EOT
 # cyrus_service NAME CONF [SASL_PATH]: one more imapd service reading
 # CONF, on a free loopback port, with SASL_PATH in its environment when
 # given (through env(1) in its command: Cyrus's master passes its own
-# environment to every service).  NAME is letters and digits only
-# (cyrus.conf refuses anything else).  Prints the port.
+# environment to every service), and then LD_LIBRARY_PATH on the staged
+# libsasldir (the staged plugins' RUNPATH names the build tree, which
+# imapd, running as cyrus, may not reach).  NAME is letters and digits
+# only (cyrus.conf refuses anything else).  Prints the port.
 cyrus_service() {
     port=$(free_port)
     command="$cy_imapd -C $2"
-    [ -z "${3:-}" ] || command="$(command -v env) SASL_PATH=$3 $command"
+    [ -z "${3:-}" ] || command="$(command -v env) SASL_PATH=$3 LD_LIBRARY_PATH=$STAGED_LIB $command"
     printf '  %s cmd="%s" listen="127.0.0.1:%s" prefork=0 maxchild=10\n' \
         "$1" "$command" "$port" >>"$cy_dir/services"
     echo "$port"
