@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -244,36 +245,103 @@ detach_stdio(void)
     return ok;
 }
 
+/* The write end of the pipe the detaching parent waits on; -1 once the
+ * daemon is ready, or when it never detached. */
+static int startup_fd = -1;
+
+/* The parent's side: waits until CHILD reports ready (one byte) or
+ * closes the pipe without it (its start-up failed and it exited; its
+ * reason is on standard error, which it still shares, or in syslog);
+ * never returns. */
+static void G_GNUC_NORETURN
+await_child(pid_t child, int ready_fd, int pid_fd, const char *pid_path)
+{
+    char byte;
+    ssize_t got;
+    do {
+        got = read(ready_fd, &byte, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got == 1)
+        _exit(0);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status)) {
+        fprintf(stderr, "sasldird: the daemon (pid %ld) was killed by "
+                "signal %d while starting\n", (long)child, WTERMSIG(status));
+        /* It could not clean up after itself. */
+        process_remove_pid_file(pid_fd, pid_path);
+    } else {
+        fprintf(stderr, "sasldird: the daemon (pid %ld) stopped while "
+                "starting, exit status %d (its log says why)\n",
+                (long)child, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    _exit(1);
+}
+
 bool
 process_daemonize(int pid_fd, const char *pid_path, GError **error)
 {
     /* Not daemon(3): its parent exits at once, and the pid file must
      * hold the child's number before the starting process exits, since
      * that is when a supervisor (systemd's PIDFile=, start-stop-daemon)
-     * reads it. */
+     * reads it.  The parent also waits for process_ready(), so that a
+     * start-up step that can only run in the child (threads, the
+     * metrics listener) and fails makes the command fail too, rather
+     * than an init script reporting a daemon that is gone. */
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "cannot become a daemon: pipe: %s", g_strerror(saved));
+        return false;
+    }
     pid_t child = fork();
     if (child < 0) {
         int saved = errno;
+        close(ready[0]);
+        close(ready[1]);
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
                     "cannot become a daemon: fork: %s", g_strerror(saved));
         return false;
     }
     if (child > 0) {
+        close(ready[1]);
         GError *failure = NULL;
         if (pid_fd >= 0 && !write_pid(pid_fd, pid_path, child, &failure)) {
             fprintf(stderr, "sasldird: %s\n", failure->message);
             kill(child, SIGKILL);
             _exit(1);
         }
-        _exit(0);
+        await_child(child, ready[0], pid_fd, pid_path);
     }
-    if (setsid() < 0 || chdir("/") != 0 || !detach_stdio()) {
+    close(ready[0]);
+    startup_fd = ready[1];
+    /* Standard streams stay until process_ready(): an error before it
+     * still reaches whoever started sasldird. */
+    if (setsid() < 0 || chdir("/") != 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
                     "cannot become a daemon: %s", g_strerror(saved));
         return false;
     }
     return true;
+}
+
+void
+process_ready(void)
+{
+    if (startup_fd < 0)
+        return;
+    if (!detach_stdio())
+        sd_log(SD_LOG_WARNING, "cannot point standard streams at "
+               "/dev/null: %s", g_strerror(errno));
+    ssize_t wrote;
+    do {
+        wrote = write(startup_fd, "", 1);
+    } while (wrote < 0 && errno == EINTR);
+    close(startup_fd);
+    startup_fd = -1;
 }
 
 static void

@@ -56,10 +56,17 @@ bool process_write_pid_file(int fd, const char *path, GError **error);
 void process_remove_pid_file(int fd, const char *path);
 
 /* Detaches from the terminal: forks; the parent writes the child's
- * number to PID_FD (when >= 0) and exits, so the file is complete when
- * the starting command returns; the child starts a new session, moves
- * to "/" and points standard input, output and error at /dev/null. */
+ * number to PID_FD (when >= 0), then waits for the child's
+ * process_ready() and exits 0, or 1 when the child stops before it (its
+ * error went to the shared standard error or to syslog); so the file is
+ * complete, and the daemon up, when the starting command returns.  The
+ * child starts a new session and moves to "/". */
 bool process_daemonize(int pid_fd, const char *pid_path, GError **error);
+
+/* Start-up is complete: after process_daemonize, standard input, output
+ * and error now point at /dev/null and the waiting parent exits 0; a
+ * no-op otherwise. */
+void process_ready(void);
 
 /* Log lines go to syslog (facility auth) or standard error with a time
  * stamp, at LEVEL and above. */

@@ -1052,6 +1052,7 @@ server_run(server *srv)
            s->control_socket ? s->control_socket : "off",
            s->metrics_listen ? ", metrics on http://" : "",
            s->metrics_listen ? s->metrics_listen : "");
+    process_ready();
     g_main_loop_run(srv->loop);
     metrics_http_stop();
     if (g_atomic_int_get(&srv->clients) > 0) {
