@@ -8,8 +8,9 @@
  * Output: the body and the exit status the sasldir tool exits with.
  * The cache and pool texts come from sd_stats (the same code the tool
  * uses in-process), so both print alike.  Who may connect is decided by
- * control_peer_allowed() on the kernel's SO_PEERCRED credentials, never
- * on anything the client says.
+ * control_peer_allowed() on the kernel's SO_PEERCRED and SO_PEERGROUPS
+ * credentials and the group database, never on anything the client
+ * says.
  */
 #include "config.h"
 
@@ -362,6 +363,38 @@ in_group(struct passwd *pw, gid_t gid)
     return false;
 }
 
+/* Did the peer on FD hold GID among its supplementary groups when it
+ * connected?  SO_PEERGROUPS (Linux 4.13) gives the groups the kernel
+ * checked the socket's mode against, which the group database cannot
+ * know of when they were given directly (setgroups, setpriv --groups). */
+static bool
+peer_holds_group(int fd, gid_t gid)
+{
+#ifdef SO_PEERGROUPS
+    socklen_t len = 64 * sizeof(gid_t);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        gid_t *groups = g_malloc(len);
+        socklen_t got = len;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &got) == 0) {
+            bool held = false;
+            for (size_t i = 0; i < got / sizeof(gid_t) && !held; i++)
+                held = groups[i] == gid;
+            g_free(groups);
+            return held;
+        }
+        g_free(groups);
+        /* ERANGE: GOT now holds the size needed. */
+        if (errno != ERANGE || got <= len)
+            return false;
+        len = got;
+    }
+#else
+    (void)fd;
+    (void)gid;
+#endif
+    return false;
+}
+
 static char *
 group_name(gid_t gid)
 {
@@ -398,6 +431,7 @@ control_peer_allowed(int fd, gid_t allowed_group, char **why)
         pw = NULL;
     bool allowed = allowed_group != (gid_t)-1
                    && (peer.gid == allowed_group
+                       || peer_holds_group(fd, allowed_group)
                        || (pw != NULL && in_group(pw, allowed_group)));
     if (!allowed) {
         char *who = describe_uid(peer.uid, pw);

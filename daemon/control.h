@@ -60,7 +60,9 @@ char *control_answer(const control_context *context, const char *line,
 char *control_refusal(const char *why, int *status);
 
 /* SO_PEERCRED: root, the daemon's own uid, or a member of ALLOWED_GROUP
- * (-1 = none) - primary or supplementary, as getgrouplist says.  False
+ * (-1 = none): the peer's primary group, one of the supplementary groups
+ * it connected with (SO_PEERGROUPS), or a group getgrouplist gives its
+ * user.  False
  * with *WHY ("uid 1000 (bob) is not root and not in group 'sasl'"). */
 bool control_peer_allowed(int fd, gid_t allowed_group, char **why);
 
