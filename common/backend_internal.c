@@ -1211,6 +1211,16 @@ update_principal(internal_directory *d, connection *c, const sd_principal *p,
 
 /* Writes the row of P in the open transaction of C, as MODE says; *ID
  * its id. */
+/* The insert of P collided, yet no row has its key: a damaged index. */
+static sd_result
+collides_with_nothing(internal_directory *d, const sd_principal *p,
+                      GError **error)
+{
+    return sd_fail(error, SD_ERROR, "directory '%s': database %s: principal "
+                   "%s collides with no stored name", d->name, d->path,
+                   p->name);
+}
+
 static sd_result
 write_row(internal_directory *d, connection *c, const sd_principal *p,
           sd_store_mode mode, const char *key, sqlite3_int64 *id,
@@ -1228,10 +1238,7 @@ write_row(internal_directory *d, connection *c, const sd_principal *p,
             result = sd_fail(error, SD_NOTFOUND, "directory '%s': no "
                              "principal named '%s'", d->name, p->name);
         else if (result == SD_NOTFOUND)
-            /* The insert collided, yet no row has the key. */
-            result = sd_fail(error, SD_ERROR, "directory '%s': database "
-                             "%s: principal %s collides with no stored "
-                             "name", d->name, d->path, p->name);
+            result = collides_with_nothing(d, p, error);
     }
     if (result == SD_OK && exists && mode == SD_STORE_CREATE)
         result = sd_fail(error, SD_ERROR, "directory '%s': principal %s "
@@ -1245,17 +1252,14 @@ write_row(internal_directory *d, connection *c, const sd_principal *p,
     return result;
 }
 
-/* Writes P in the open transaction of C, as MODE says. */
+/* Inserts P's secrets, credentials, groups and addresses for row ID
+ * (which has none). */
 static sd_result
-write_principal(internal_directory *d, connection *c, const sd_principal *p,
-                sd_store_mode mode, GError **error)
+write_parts(internal_directory *d, connection *c, const sd_principal *p,
+            sqlite3_int64 id, GError **error)
 {
-    char *key = name_key(p->name);
-    sqlite3_int64 id = 0;
-    sd_result result = write_row(d, c, p, mode, key, &id, error);
-    g_free(key);
-    if (result == SD_OK)
-        result = insert_values(d, c, ST_INSERT_SECRET, id, p->secrets, error);
+    sd_result result = insert_values(d, c, ST_INSERT_SECRET, id, p->secrets,
+                                     error);
     if (result == SD_OK)
         result = insert_values(d, c, ST_INSERT_AUTH, id, p->auth_passwords,
                                error);
@@ -1267,10 +1271,68 @@ write_principal(internal_directory *d, connection *c, const sd_principal *p,
     return result;
 }
 
+/* Writes P in the open transaction of C, as MODE says. */
+static sd_result
+write_principal(internal_directory *d, connection *c, const sd_principal *p,
+                sd_store_mode mode, GError **error)
+{
+    char *key = name_key(p->name);
+    sqlite3_int64 id = 0;
+    sd_result result = write_row(d, c, p, mode, key, &id, error);
+    g_free(key);
+    return result == SD_OK ? write_parts(d, c, p, id, error) : result;
+}
+
+/* Writes GIVEN, or MERGE's result when GIVEN's name is stored: both in
+ * the open transaction of C, so nothing comes between read and write. */
+static sd_result
+merge_principal(internal_directory *d, connection *c, guint index,
+                const sd_principal *given,
+                sd_principal *(*merge)(void *context, guint index,
+                                       const sd_principal *stored,
+                                       const sd_principal *given),
+                void *context, GError **error)
+{
+    /* The insert first: a new name, as in a bulk load, costs no read. */
+    char *before = name_key(given->name);
+    sqlite3_int64 id = 0;
+    bool taken = false;
+    sd_result result = insert_principal(d, c, given, before, &id, &taken,
+                                        error);
+    if (result != SD_OK || !taken) {
+        g_free(before);
+        return result == SD_OK ? write_parts(d, c, given, id, error)
+                               : result;
+    }
+    sd_principal *stored = NULL;
+    result = load_principal(d, c, given->name, &stored, NULL, error);
+    if (result != SD_OK) {
+        g_free(before);
+        if (result == SD_NOTFOUND)
+            result = collides_with_nothing(d, given, error);
+        return result;
+    }
+    sd_principal *merged = merge(context, index, stored, given);
+    sd_principal_free(stored);
+    char *after = name_key(merged->name);
+    if (strcmp(before, after) != 0)
+        result = sd_fail(error, SD_ERROR, "directory '%s': a merge cannot "
+                         "rename %s", d->name, given->name);
+    else
+        result = write_principal(d, c, merged, SD_STORE_UPSERT, error);
+    g_free(before);
+    g_free(after);
+    sd_principal_free(merged);
+    return result;
+}
+
 static sd_result
 internal_store_principals(void *state, GPtrArray *domains,
                           GPtrArray *principals, sd_store_mode mode,
-                          guint *failed, GError **error)
+                          sd_principal *(*merge)(void *context, guint index,
+                                                 const sd_principal *stored,
+                                                 const sd_principal *given),
+                          void *merge_context, guint *failed, GError **error)
 {
     internal_directory *d = state;
     *failed = principals->len;
@@ -1281,8 +1343,10 @@ internal_store_principals(void *state, GPtrArray *domains,
     for (guint i = 0; result == SD_OK && i < domains->len; i++)
         result = insert_domain(d, c, g_ptr_array_index(domains, i), error);
     for (guint i = 0; result == SD_OK && i < principals->len; i++) {
-        result = write_principal(d, c, g_ptr_array_index(principals, i),
-                                 mode, error);
+        const sd_principal *given = g_ptr_array_index(principals, i);
+        result = merge != NULL
+            ? merge_principal(d, c, i, given, merge, merge_context, error)
+            : write_principal(d, c, given, mode, error);
         if (result != SD_OK)
             *failed = i;
     }

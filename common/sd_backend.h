@@ -84,11 +84,18 @@ typedef struct sd_backend_ops {
      * and stores PRINCIPALS (sd_principal*), all in one transaction, as
      * sd_directory_store_batch; on failure *FAILED is the index of the
      * principal refused, or PRINCIPALS->len when no principal is to blame
-     * (a domain, the store itself).
+     * (a domain, the store itself).  MERGE (may be NULL): for a name
+     * already stored, read it in the transaction and write
+     * MERGE(CONTEXT, index, stored, given) instead of the given one.
      */
     sd_result (*store_principals)(void *state, GPtrArray *domains,
                                   GPtrArray *principals, sd_store_mode mode,
-                                  guint *failed, GError **error);
+                                  sd_principal *(*merge)(
+                                      void *context, guint index,
+                                      const sd_principal *stored,
+                                      const sd_principal *given),
+                                  void *merge_context, guint *failed,
+                                  GError **error);
     /*
      * Reads NAME as stored, lets EDIT change it (EDIT's failure rolls
      * back and is returned), and writes it back, in one transaction; the

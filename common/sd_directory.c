@@ -1326,6 +1326,7 @@ write_domain(sd_directory *directory, const char *domain, GError **error)
 sd_result
 sd_directory_store_batch(sd_directory *directory, GPtrArray *domains,
                          GPtrArray *principals, sd_store_mode mode,
+                         sd_principal_merge_fn merge, void *merge_context,
                          guint *failed, GError **error)
 {
     guint failed_at = principals->len;
@@ -1334,6 +1335,9 @@ sd_directory_store_batch(sd_directory *directory, GPtrArray *domains,
         && mode != SD_STORE_REPLACE && mode != SD_STORE_UPSERT)
         result = sd_fail(error, SD_ERROR, "directory '%s': unknown store "
                          "mode", directory->name);
+    if (result == SD_OK && merge != NULL && mode != SD_STORE_UPSERT)
+        result = sd_fail(error, SD_ERROR, "directory '%s': a merge needs "
+                         "the upsert store mode", directory->name);
     GPtrArray *normalized = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; result == SD_OK && domains != NULL && i < domains->len;
          i++) {
@@ -1361,6 +1365,7 @@ sd_directory_store_batch(sd_directory *directory, GPtrArray *domains,
     if (result == SD_OK && anything)
         result = directory->ops->store_principals(directory->state,
                                                   normalized, prepared, mode,
+                                                  merge, merge_context,
                                                   &failed_at, error);
     if (result == SD_OK && anything) {
         flush_resolved(directory);
@@ -1385,7 +1390,7 @@ sd_directory_store_principals(sd_directory *directory, GPtrArray *principals,
                               sd_store_mode mode, GError **error)
 {
     return sd_directory_store_batch(directory, NULL, principals, mode, NULL,
-                                    error);
+                                    NULL, NULL, error);
 }
 
 sd_result

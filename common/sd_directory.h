@@ -216,10 +216,23 @@ sd_result sd_directory_store_principals(sd_directory *directory,
  * *FAILED (may be NULL) is the index in PRINCIPALS of the principal that
  * was refused, or PRINCIPALS->len when none is to blame (an invalid
  * domain, a busy store).
+ *
+ * MERGE (may be NULL; only with SD_STORE_UPSERT): for a principal whose
+ * name is already stored, what is written is MERGE's result for the
+ * principal as stored (unresolved, with its secrets) and the one given
+ * (checked and normalized), read and written in the same transaction, so
+ * that a change another process makes to a field the given principal
+ * does not set is kept (import).  MERGE runs with the write lock held:
+ * it must be quick and must not touch the directory.
  */
+typedef sd_principal *(*sd_principal_merge_fn)(void *context, guint index,
+                                               const sd_principal *stored,
+                                               const sd_principal *given);
 sd_result sd_directory_store_batch(sd_directory *directory,
                                    GPtrArray *domains, GPtrArray *principals,
-                                   sd_store_mode mode, guint *failed,
+                                   sd_store_mode mode,
+                                   sd_principal_merge_fn merge,
+                                   void *merge_context, guint *failed,
                                    GError **error);
 
 /*

@@ -1202,13 +1202,12 @@ replace_strings(GPtrArray *to, const GPtrArray *from)
 }
 
 sd_principal *
-sd_import_merge(const sd_principal *existing, const sd_import_record *record)
+sd_import_merge_fields(const sd_principal *existing, const sd_principal *from,
+                       unsigned fields)
 {
-    const sd_principal *from = record->principal;
-    unsigned fields = record->fields;
     sd_principal *p;
     if (existing == NULL) {
-        /* Everything the record does not set starts empty. */
+        /* Everything FROM does not set starts empty. */
         p = sd_principal_copy(from);
     } else {
         p = sd_principal_copy(existing);
@@ -1222,13 +1221,12 @@ sd_import_merge(const sd_principal *existing, const sd_import_record *record)
         }
         if (fields & SD_IMPORT_SECRETS)
             replace_strings(p->secrets, from->secrets);
-        if (fields & SD_IMPORT_AUTH_PASSWORDS)
+        /* With new secrets the old SCRAM credentials go: made from the
+         * old password, they would let it log in.  FROM holds the ones
+         * that belong to its secrets, if any: given with them, or made
+         * for a plaintext one when FROM was prepared for storing. */
+        if (fields & (SD_IMPORT_SECRETS | SD_IMPORT_AUTH_PASSWORDS))
             replace_strings(p->auth_passwords, from->auth_passwords);
-        else if (fields & SD_IMPORT_SECRETS)
-            /* They were made from the old password: kept, they would let
-             * it log in with SCRAM.  A plaintext new one gets its own
-             * when stored (sd_directory_store_principals). */
-            g_ptr_array_set_size(p->auth_passwords, 0);
         if (fields & SD_IMPORT_EMAILS)
             replace_strings(p->emails, from->emails);
         if (fields & SD_IMPORT_LISTS)
@@ -1244,6 +1242,13 @@ sd_import_merge(const sd_principal *existing, const sd_import_record *record)
     p->superuser = false;
     p->effective_quota = 0;
     return p;
+}
+
+sd_principal *
+sd_import_merge(const sd_principal *existing, const sd_import_record *record)
+{
+    return sd_import_merge_fields(existing, record->principal,
+                                  record->fields);
 }
 
 /* ------------------------------------------------------------------ */

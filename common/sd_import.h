@@ -93,10 +93,18 @@ bool sd_import_reader_failed(const sd_import_reader *reader);
 
 /*
  * A new principal: EXISTING (may be NULL: a new one) with the fields
- * RECORD sets replaced by RECORD's.  Unresolved.
+ * RECORD sets replaced by RECORD's.  Unresolved.  New secrets take the
+ * record's SCRAM credentials with them (none when it gives none), never
+ * keeping those of the old password.
  */
 sd_principal *sd_import_merge(const sd_principal *existing,
                               const sd_import_record *record);
+/* The same with the fields (SD_IMPORT_*) FROM sets given apart: for
+ * sd_directory_store_batch's merge, where FROM is the record's principal
+ * as prepared for storing. */
+sd_principal *sd_import_merge_fields(const sd_principal *existing,
+                                     const sd_principal *from,
+                                     unsigned fields);
 
 /*
  * Export.  LDIF: one entry per domain and principal under o=sasldir;

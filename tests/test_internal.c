@@ -1171,7 +1171,7 @@ START_TEST(batch_with_domains_is_atomic)
     GError *error = NULL;
     guint failed = 99;
     expect(sd_directory_store_batch(dir, new_domains, batch, SD_STORE_UPSERT,
-                                    &failed, &error),
+                                    NULL, NULL, &failed, &error),
            SD_ERROR, &error, "already belongs to principal holder");
     g_clear_error(&error);
     ck_assert_uint_eq(failed, 1);
@@ -1188,15 +1188,15 @@ START_TEST(batch_with_domains_is_atomic)
                              NULL);
     GPtrArray *one = g_ptr_array_new();
     g_ptr_array_add(one, bad);
-    expect(sd_directory_store_batch(dir, NULL, one, SD_STORE_UPSERT,
-                                    &failed, &error),
+    expect(sd_directory_store_batch(dir, NULL, one, SD_STORE_UPSERT, NULL,
+                                    NULL, &failed, &error),
            SD_ERROR, &error, "not an e-mail address");
     g_clear_error(&error);
     ck_assert_uint_eq(failed, 0);
     g_ptr_array_add(new_domains, "bad domain");
     g_ptr_array_remove_index(batch, 1);
     expect(sd_directory_store_batch(dir, new_domains, batch, SD_STORE_UPSERT,
-                                    &failed, &error),
+                                    NULL, NULL, &failed, &error),
            SD_ERROR, &error, "'bad domain' is not a domain");
     g_clear_error(&error);
     ck_assert_uint_eq(failed, batch->len);
@@ -1206,8 +1206,8 @@ START_TEST(batch_with_domains_is_atomic)
     /* Without the bad ones everything is written, domains first. */
     g_ptr_array_remove_index(new_domains, 2);
     ck_assert_int_eq(sd_directory_store_batch(dir, new_domains, batch,
-                                              SD_STORE_UPSERT, &failed,
-                                              NULL), SD_OK);
+                                              SD_STORE_UPSERT, NULL, NULL,
+                                              &failed, NULL), SD_OK);
     ck_assert_int_eq(sd_directory_is_local_domain(dir, "other.example",
                                                   NULL), SD_OK);
     sd_principal_free(stored("third"));
@@ -1287,6 +1287,94 @@ START_TEST(edit_principal_loses_no_write)
     ck_assert_uint_eq(got->quota, 12345);
     ck_assert(sd_string_list_contains(got->emails, "later@example.org"));
     sd_principal_free(got);
+    sd_registry_unref(other);
+}
+END_TEST
+
+/* What merge_keep_emails() was called with. */
+typedef struct merge_calls {
+    int calls;
+    guint index;
+    char *stored_emails;        /* the stored principal's, comma-joined */
+} merge_calls;
+
+/* Takes the given secrets and quota, keeps the stored addresses. */
+static sd_principal *
+merge_keep_emails(void *context, guint index, const sd_principal *stored,
+                  const sd_principal *given)
+{
+    merge_calls *seen = context;
+    seen->calls++;
+    seen->index = index;
+    GString *emails = g_string_new(NULL);
+    for (guint i = 0; i < stored->emails->len; i++)
+        g_string_append_printf(emails, "%s%s", i > 0 ? "," : "",
+                               (const char *)g_ptr_array_index(stored->emails,
+                                                               i));
+    g_free(seen->stored_emails);
+    seen->stored_emails = g_string_free(emails, FALSE);
+    sd_principal *p = sd_principal_copy(stored);
+    g_ptr_array_unref(p->secrets);
+    p->secrets = g_ptr_array_ref(given->secrets);
+    p->quota = given->quota;
+    return p;
+}
+
+/*
+ * A batch with a merge (import): a name already stored is read in the
+ * writing transaction and merged, so an address added after the batch
+ * was put together (by another handle, as another process would) is
+ * kept; a new name is written as given, without a call.
+ */
+START_TEST(store_batch_merges_in_the_transaction)
+{
+    store_ok(make("mira", SD_PRINCIPAL_INDIVIDUAL, "mira@example.org", NULL),
+             SD_STORE_CREATE);
+    set_password("mira", "old", NULL, false);
+    GPtrArray *batch = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)sd_principal_free);
+    g_ptr_array_add(batch, make("newcomer", SD_PRINCIPAL_INDIVIDUAL,
+                                "newcomer@example.org", NULL));
+    sd_principal *update = make("Mira", SD_PRINCIPAL_INDIVIDUAL, NULL);
+    g_ptr_array_add(update->secrets, g_strdup("{PLAIN}new"));
+    update->quota = 777;
+    g_ptr_array_add(batch, update);
+
+    char *text = config_text(NULL);
+    sd_registry *other = load(text, NULL);
+    g_free(text);
+    ck_assert_ptr_nonnull(other);
+    ck_assert_int_eq(sd_directory_add_email(sd_registry_default(other),
+                                            "mira", "late@example.org",
+                                            NULL), SD_OK);
+
+    merge_calls seen = { 0 };
+    GError *error = NULL;
+    guint failed = 99;
+    sd_result r = sd_directory_store_batch(dir, NULL, batch, SD_STORE_UPSERT,
+                                           merge_keep_emails, &seen,
+                                           &failed, &error);
+    ck_assert_msg(r == SD_OK, "%s", error ? error->message : "");
+    ck_assert_int_eq(seen.calls, 1);
+    ck_assert_uint_eq(seen.index, 1);
+    ck_assert_str_eq(seen.stored_emails, "mira@example.org,late@example.org");
+    sd_principal *got = stored("mira");
+    ck_assert(sd_string_list_contains(got->emails, "late@example.org"));
+    ck_assert_uint_eq(got->quota, 777);
+    sd_principal_free(got);
+    ck_assert_int_eq(auth("mira", "new"), SD_OK);
+    ck_assert_int_eq(auth("mira", "old"), SD_MISMATCH);
+    got = stored("newcomer");
+    ck_assert(sd_string_list_contains(got->emails, "newcomer@example.org"));
+    sd_principal_free(got);
+
+    /* A merge needs the upsert mode. */
+    expect(sd_directory_store_batch(dir, NULL, batch, SD_STORE_REPLACE,
+                                    merge_keep_emails, &seen, NULL, &error),
+           SD_ERROR, &error, "a merge needs the upsert store mode");
+    g_clear_error(&error);
+    g_free(seen.stored_emails);
+    g_ptr_array_unref(batch);
     sd_registry_unref(other);
 }
 END_TEST
@@ -1395,6 +1483,7 @@ internal_suite(void)
     tcase_add_test(tc, fork_uses_own_connection);
     tcase_add_test(tc, batch_with_domains_is_atomic);
     tcase_add_test(tc, edit_principal_loses_no_write);
+    tcase_add_test(tc, store_batch_merges_in_the_transaction);
     tcase_add_test(tc, edit_principal_checks_and_flushes);
     suite_add_tcase(s, tc);
 

@@ -4,11 +4,12 @@
  * import --format F [--dry-run] [--strict] [--batch N] FILE|-
  *   reads FILE with the parsers of sd_import.h and creates or updates
  *   principals (and local domains): a record replaces the fields its
- *   format carries and keeps the others; stored secrets are written
- *   unchanged.  Principals are written in batches of --batch, each one
- *   transaction (sd_directory_store_principals); a batch the store
- *   refuses is retried one principal at a time so only the offending
- *   ones are left out, each reported with FILE:LINE.  A malformed record
+ *   format carries and keeps the others, read in the transaction that
+ *   writes it (so a concurrent change to another field is not lost);
+ *   stored secrets are written unchanged.  Principals are written in
+ *   batches of --batch, each one transaction (sd_directory_store_batch);
+ *   a batch the store refuses is retried one principal at a time so
+ *   only the offending ones are left out, each reported with FILE:LINE.  A malformed record
  *   is reported with FILE:LINE and skipped; --strict reads the whole file
  *   first and writes nothing unless every record is well-formed, then
  *   writes everything, local domains included, in one transaction
@@ -48,6 +49,7 @@ typedef struct import_state {
     guint batch_size;
     GPtrArray *batch;           /* sd_principal *, to write */
     GArray *batch_lines;        /* unsigned: each one's line */
+    GArray *batch_fields;       /* unsigned: the SD_IMPORT_* it sets */
     GHashTable *pending;        /* casefolded name -> index in batch */
     GHashTable *domains;        /* normalized domains already there */
     GHashTable *existing;       /* casefolded names already there */
@@ -112,6 +114,7 @@ clear_batch(import_state *s)
 {
     g_ptr_array_set_size(s->batch, 0);
     g_array_set_size(s->batch_lines, 0);
+    g_array_set_size(s->batch_fields, 0);
     g_hash_table_remove_all(s->pending);
 }
 
@@ -156,6 +159,26 @@ write_domains(import_state *s)
     return true;
 }
 
+/* The batch's principals from OFFSET on, for merge_stored. */
+typedef struct batch_merge {
+    import_state *s;
+    guint offset;
+} batch_merge;
+
+/* A record for a name already stored changes only the fields it sets;
+ * the store reads the rest in the writing transaction (so a concurrent
+ * "alias add" or "passwd" on a field the record does not carry is kept)
+ * and calls this. */
+static sd_principal *
+merge_stored(void *context, guint index, const sd_principal *stored,
+             const sd_principal *given)
+{
+    const batch_merge *m = context;
+    return sd_import_merge_fields(stored, given,
+                                  g_array_index(m->s->batch_fields, unsigned,
+                                                m->offset + index));
+}
+
 /*
  * --strict: the new domains and every principal in one transaction, so
  * that a refusal leaves nothing behind; the refused record is named
@@ -166,9 +189,10 @@ write_all(import_state *s)
 {
     GError *error = NULL;
     guint failed = 0;
+    batch_merge whole = { s, 0 };
     sd_result result = sd_directory_store_batch(
         s->cli->directory, s->new_domains, s->batch, SD_STORE_UPSERT,
-        &failed, &error);
+        merge_stored, &whole, &failed, &error);
     if (result == SD_OK) {
         s->stored += s->batch->len;
         s->domains_added += s->new_domains->len;
@@ -204,8 +228,10 @@ flush_batch(import_state *s)
         return true;
     }
     GError *error = NULL;
-    sd_result result = sd_directory_store_principals(
-        s->cli->directory, s->batch, SD_STORE_UPSERT, &error);
+    batch_merge whole = { s, 0 };
+    sd_result result = sd_directory_store_batch(
+        s->cli->directory, NULL, s->batch, SD_STORE_UPSERT, merge_stored,
+        &whole, NULL, &error);
     if (result == SD_OK) {
         s->stored += s->batch->len;
         clear_batch(s);
@@ -219,25 +245,30 @@ flush_batch(import_state *s)
     }
     /* One principal spoilt the batch: find it (them), keep the rest. */
     g_clear_error(&error);
+    GPtrArray *one = g_ptr_array_new();
     for (guint i = 0; i < s->batch->len; i++) {
         const sd_principal *p = g_ptr_array_index(s->batch, i);
-        result = sd_directory_store_principal(s->cli->directory, p,
-                                              SD_STORE_UPSERT, &error);
+        batch_merge single = { s, i };
+        g_ptr_array_set_size(one, 0);
+        g_ptr_array_add(one, (gpointer)p);
+        result = sd_directory_store_batch(s->cli->directory, NULL, one,
+                                          SD_STORE_UPSERT, merge_stored,
+                                          &single, NULL, &error);
         if (result == SD_OK) {
             s->stored++;
         } else if (result == SD_TEMPFAIL) {
             s->fatal = result;
             report(result, error);
-            clear_batch(s);
-            return false;
+            break;
         } else {
             refused(s, g_array_index(s->batch_lines, unsigned, i), p->name,
                     error);
             error = NULL;
         }
     }
+    g_ptr_array_unref(one);
     clear_batch(s);
-    return true;
+    return result != SD_TEMPFAIL;
 }
 
 static bool
@@ -253,58 +284,34 @@ add_domain(import_state *s, const char *domain)
     return true;
 }
 
-/* Adds RECORD's principal, merged with what is stored, to the batch. */
+/* Adds RECORD's principal to the batch; what is stored of it is merged
+ * in when the batch is written (merge_stored). */
 static bool
 take_principal(import_state *s, sd_import_record *record)
 {
-    const char *name = record->principal->name;
-    char *key = g_utf8_casefold(name, -1);
+    char *key = g_utf8_casefold(record->principal->name, -1);
     gpointer at;
     if (g_hash_table_lookup_extended(s->pending, key, NULL, &at)) {
         /* The same name earlier in this batch: build on that. */
         guint index = GPOINTER_TO_UINT(at);
         sd_principal *earlier = g_ptr_array_index(s->batch, index);
         g_ptr_array_index(s->batch, index) = sd_import_merge(earlier, record);
+        g_array_index(s->batch_fields, unsigned, index) |= record->fields;
         sd_principal_free(earlier);
         g_free(key);
         return true;
     }
-    sd_principal *existing = NULL;
-    GError *error = NULL;
-    /* Only names that were there when the import began are read back
-     * (to keep what the record does not set): a bulk load into an empty
-     * directory reads nothing. */
-    sd_result result = !g_hash_table_contains(s->existing, key)
-        ? SD_NOTFOUND
-        : sd_directory_lookup_uncached(s->cli->directory, name, &existing,
-                                       &error);
-    if (result == SD_TEMPFAIL || (result != SD_OK && result != SD_NOTFOUND)) {
-        if (result == SD_TEMPFAIL) {
-            s->fatal = result;
-            report(result, error);
-            g_free(key);
-            return false;
-        }
-        refused(s, record->line, name, error);
-        g_free(key);
-        return true;
-    }
-    g_clear_error(&error);
-    if (existing != NULL)
+    /* Counted by the names there when the import began; another
+     * process's concurrent changes are merged all the same. */
+    if (g_hash_table_contains(s->existing, key))
         s->updated++;
     else
         s->created++;
-    sd_principal *merged;
-    if (existing == NULL) {
-        merged = record->principal;     /* nothing to merge: take it */
-        record->principal = NULL;
-    } else {
-        merged = sd_import_merge(existing, record);
-    }
-    sd_principal_free(existing);
     g_hash_table_insert(s->pending, key, GUINT_TO_POINTER(s->batch->len));
-    g_ptr_array_add(s->batch, merged);
+    g_ptr_array_add(s->batch, record->principal);
+    record->principal = NULL;
     g_array_append_val(s->batch_lines, record->line);
+    g_array_append_val(s->batch_fields, record->fields);
     if (!s->strict && s->batch->len >= s->batch_size)
         return flush_batch(s);
     return true;
@@ -495,6 +502,7 @@ cmd_import(cli_state *cli, int argc, char **argv)
     s.batch = g_ptr_array_new_with_free_func(
         (GDestroyNotify)sd_principal_free);
     s.batch_lines = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    s.batch_fields = g_array_new(FALSE, FALSE, sizeof(unsigned));
     s.pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s.existing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -502,6 +510,7 @@ cmd_import(cli_state *cli, int argc, char **argv)
     status = run_import(&s, format);
     g_ptr_array_unref(s.batch);
     g_array_unref(s.batch_lines);
+    g_array_unref(s.batch_fields);
     g_hash_table_unref(s.pending);
     g_hash_table_unref(s.domains);
     g_hash_table_unref(s.existing);
