@@ -82,6 +82,16 @@ typedef struct conn {
     gint64 started_us;          /* of the request being served */
 } conn;
 
+static const char *conn_peer(conn *c);
+
+/* Would a line at LEVEL be logged?  Asked before the lines logged per
+ * request, which name the client: finding it out costs a system call. */
+static bool
+logs_at(sd_log_level level)
+{
+    return (gint)level <= (gint)sd_log_get_level();
+}
+
 struct job {
     conn *c;
     protocol proto;
@@ -201,7 +211,7 @@ conn_flush(conn *c, bool *broken)
             return false;
         } else {
             sd_log(SD_LOG_INFO, "%s client %s: reply not delivered: %s",
-                   protocol_names[c->proto], c->peer,
+                   protocol_names[c->proto], conn_peer(c),
                    n < 0 ? g_strerror(errno) : "connection closed");
             *broken = true;
             return true;
@@ -244,7 +254,8 @@ on_write_timeout(gpointer data)
     conn *c = data;
     c->timer = 0;
     sd_log(SD_LOG_NOTICE, "%s client %s: reply not read within the request "
-           "timeout; connection dropped", protocol_names[c->proto], c->peer);
+           "timeout; connection dropped", protocol_names[c->proto],
+           conn_peer(c));
     metrics_count_refused("timeout");
     conn_close(c);
     return G_SOURCE_REMOVE;
@@ -321,11 +332,13 @@ saslauthd_send(job *j)
 {
     conn *c = j->c;
     gint64 elapsed = g_get_monotonic_time() - c->started_us;
-    sd_log(j->result == SD_TEMPFAIL ? SD_LOG_WARNING
-           : j->result == SD_ERROR ? SD_LOG_ERROR : SD_LOG_INFO,
-           "%s %s (%.1f ms)%s%s", j->outcome.log, c->peer, elapsed / 1000.0,
-           j->outcome.detail != NULL ? ": " : "",
-           j->outcome.detail != NULL ? j->outcome.detail : "");
+    sd_log_level level = j->result == SD_TEMPFAIL ? SD_LOG_WARNING
+                         : j->result == SD_ERROR ? SD_LOG_ERROR
+                         : SD_LOG_INFO;
+    if (logs_at(level))
+        sd_log(level, "%s %s (%.1f ms)%s%s", j->outcome.log, conn_peer(c),
+               elapsed / 1000.0, j->outcome.detail != NULL ? ": " : "",
+               j->outcome.detail != NULL ? j->outcome.detail : "");
     c->held = NULL;
     conn_reply(c, j->outcome.reply, 0);
     job_free(j);
@@ -364,7 +377,7 @@ saslauthd_done(job *j)
     if (delay > 0 && !srv->draining) {
         metrics_count_penalty();
         sd_log(SD_LOG_INFO, "saslauthd client %s: reply held back %lld ms "
-               "after repeated failures", j->c->peer, (long long)delay);
+               "after repeated failures", conn_peer(j->c), (long long)delay);
         j->c->held = j;
         j->penalty_timer = g_timeout_add((guint)delay, on_penalty_done, j);
         return;
@@ -382,15 +395,18 @@ job_done(gpointer data)
     case PROTO_SASLAUTHD:
         saslauthd_done(j);
         return G_SOURCE_REMOVE;
-    case PROTO_SOCKETMAP:
+    case PROTO_SOCKETMAP: {
         metrics_count_request("socketmap", j->result);
-        sd_log(j->result == SD_TEMPFAIL ? SD_LOG_WARNING : SD_LOG_DEBUG,
-               "socketmap client %s: %.*s -> %s", c->peer,
-               (int)MIN(j->request_len, 200), j->request, j->reply);
+        sd_log_level level = j->result == SD_TEMPFAIL ? SD_LOG_WARNING
+                                                      : SD_LOG_DEBUG;
+        if (logs_at(level))
+            sd_log(level, "socketmap client %s: %.*s -> %s", conn_peer(c),
+                   (int)MIN(j->request_len, 200), j->request, j->reply);
         break;
+    }
     case PROTO_CONTROL:
-        sd_log(SD_LOG_INFO, "control client %s: %s -> status %d", c->peer,
-               j->request, j->control_status);
+        sd_log(SD_LOG_INFO, "control client %s: %s -> status %d",
+               conn_peer(c), j->request, j->control_status);
         break;
     }
     conn_reply(c, j->reply, j->control_status);
@@ -489,7 +505,7 @@ dispatch(conn *c, job *j, workers *pool)
     if (workers_waiting(pool) >= srv->settings->queue) {
         sd_log(SD_LOG_WARNING, "%s client %s refused: %u requests wait for "
                "a worker ([server] queue)", protocol_names[c->proto],
-               c->peer, srv->settings->queue);
+               conn_peer(c), srv->settings->queue);
         metrics_count_refused("queue-full");
         job_free(j);
         conn_reply(c, c->proto == PROTO_SASLAUTHD
@@ -551,7 +567,7 @@ static void
 bad_request(conn *c, const char *why)
 {
     sd_log(SD_LOG_WARNING, "%s client %s: bad request dropped: %s",
-           protocol_names[c->proto], c->peer, why);
+           protocol_names[c->proto], conn_peer(c), why);
     metrics_count_refused("bad-frame");
     conn_stop_reading(c);
     if (c->proto == PROTO_SOCKETMAP)
@@ -626,25 +642,28 @@ feed_control(conn *c, const uint8_t *bytes, size_t len)
 
 static gboolean on_request_timeout(gpointer data);
 
-static gboolean
-on_readable(gint fd, GIOCondition condition, gpointer data)
+/*
+ * Reads what C's socket holds, without waiting, and feeds it to C's
+ * parser.  True while C waits for more of its request; false when the
+ * read settled it (a whole request dispatched, a bad one answered, the
+ * client gone), its reading watch and timer removed.
+ */
+static bool
+conn_receive(conn *c)
 {
-    (void)condition;
-    conn *c = data;
     uint8_t buffer[READ_CHUNK];
-    ssize_t n = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    ssize_t n = recv(c->fd, buffer, sizeof buffer, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return G_SOURCE_CONTINUE;
+        return true;
     if (n <= 0) {
         /* A socketmap client leaving between requests is normal. */
         bool between = c->proto == PROTO_SOCKETMAP && c->request_bytes == 0;
         sd_log(between ? SD_LOG_DEBUG : SD_LOG_INFO,
-               "%s client %s: %s%s", protocol_names[c->proto], c->peer,
+               "%s client %s: %s%s", protocol_names[c->proto], conn_peer(c),
                n == 0 ? "connection closed" : g_strerror(errno),
                between ? "" : " before a whole request");
-        c->io = 0;
         conn_close(c);
-        return G_SOURCE_REMOVE;
+        return false;
     }
     if (c->request_bytes == 0 && c->proto == PROTO_SOCKETMAP) {
         /* The idle timer gives way to the request timer. */
@@ -660,8 +679,16 @@ on_readable(gint fd, GIOCondition condition, gpointer data)
         : c->proto == PROTO_SOCKETMAP ? feed_socketmap(c, buffer, (size_t)n)
         : feed_control(c, buffer, (size_t)n);
     sd_memwipe(buffer, (size_t)n);
-    /* When not MORE, the watch is gone already. */
-    return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+    return more;
+}
+
+static gboolean
+on_readable(gint fd, GIOCondition condition, gpointer data)
+{
+    (void)fd;
+    (void)condition;
+    /* When it returns false the watch is gone already. */
+    return conn_receive(data) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -672,12 +699,12 @@ on_request_timeout(gpointer data)
     bool idle = c->proto == PROTO_SOCKETMAP && c->request_bytes == 0;
     if (idle)
         sd_log(SD_LOG_DEBUG, "socketmap client %s: idle for %.1f s; "
-               "connection closed", c->peer,
+               "connection closed", conn_peer(c),
                c->srv->settings->idle_timeout_ms / 1000.0);
     else
         sd_log(SD_LOG_NOTICE, "%s client %s: no whole request within "
                "%.1f s; connection dropped", protocol_names[c->proto],
-               c->peer, c->srv->settings->request_timeout_ms / 1000.0);
+               conn_peer(c), c->srv->settings->request_timeout_ms / 1000.0);
     if (!idle)
         metrics_count_refused("timeout");
     conn_close(c);
@@ -726,6 +753,16 @@ peer_of(int fd)
                            (long)cred.uid);
 }
 
+/* "pid=… uid=…" of C's client, for log lines: read from the kernel on
+ * first use only, since most requests log nothing at the usual level. */
+static const char *
+conn_peer(conn *c)
+{
+    if (c->peer == NULL)
+        c->peer = peer_of(c->fd);
+    return c->peer;
+}
+
 static void
 conn_new(server *srv, int fd, protocol proto)
 {
@@ -734,7 +771,6 @@ conn_new(server *srv, int fd, protocol proto)
     c->fd = fd;
     c->proto = proto;
     c->state = CONN_READING;
-    c->peer = peer_of(fd);
     c->out = g_string_new(NULL);
     c->started_us = g_get_monotonic_time();
     g_hash_table_add(srv->conns, c);
@@ -747,13 +783,19 @@ conn_new(server *srv, int fd, protocol proto)
     }
     if (proto == PROTO_SASLAUTHD) {
         c->saslauthd = saslauthd_parser_new(srv->settings->max_field);
+        /* libsasl2 sends its whole request as soon as it is connected, so
+         * it is usually there by the time of the accept: read at once,
+         * and the reading watch and timer, whose set-up and removal wake
+         * the main loop each time, are needed only when it is not. */
+        if (!conn_receive(c))
+            return;
     } else {
         char *why = NULL;
         if (!control_peer_allowed(fd, srv->ids.control_group, &why)) {
             int status;
             char *body = control_refusal(why, &status);
-            sd_log(SD_LOG_WARNING, "control client %s refused: %s", c->peer,
-                   why);
+            sd_log(SD_LOG_WARNING, "control client %s refused: %s",
+                   conn_peer(c), why);
             conn_reply(c, body, status);
             g_free(body);
             g_free(why);

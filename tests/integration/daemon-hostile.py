@@ -154,6 +154,28 @@ def fuzz(count, limit):
           "%d did not; the first: %s" % (len(wrong), "; ".join(wrong[:3])))
 
 
+def pieces():
+    """Well-formed requests that are not there whole when the daemon
+    accepts: answered all the same (the daemon reads what is there at
+    once and waits for the rest)."""
+    whole = request(login=b"alice", password=b"right")
+    for what, cuts in (("nothing at the accept, then the whole request",
+                        [0]),
+                       ("the request in three pieces", [0, 3, 9]),
+                       ("the first field, then the rest", [7])):
+        s = connect()
+        at = 0
+        for cut in cuts:
+            s.sendall(whole[at:cut])
+            at = cut
+            time.sleep(0.3)
+        s.sendall(whole[at:])
+        got = read_reply(s)
+        s.close()
+        check(got == "OK", "a request sent as %s is answered OK" % what,
+              repr(got))
+
+
 def stall(timeout):
     """Half a frame, then silence: dropped after the request timeout,
     while a well-formed client is answered at once."""
@@ -274,6 +296,8 @@ def socketmap(idle):
 case = sys.argv[2]
 if case == "malformed":
     malformed()
+elif case == "pieces":
+    pieces()
 elif case == "fuzz":
     fuzz(int(sys.argv[3]), float(sys.argv[4]))
 elif case == "stall":
