@@ -1209,8 +1209,6 @@ update_principal(internal_directory *d, connection *c, const sd_principal *p,
     return run(d, c, s, error);
 }
 
-/* Writes the row of P in the open transaction of C, as MODE says; *ID
- * its id. */
 /* The insert of P collided, yet no row has its key: a damaged index. */
 static sd_result
 collides_with_nothing(internal_directory *d, const sd_principal *p,
@@ -1221,6 +1219,23 @@ collides_with_nothing(internal_directory *d, const sd_principal *p,
                    p->name);
 }
 
+/* An update or merge may change everything but the name's key: NAME's
+ * key was KEY before, P is what is to be written. */
+static sd_result
+check_not_renamed(internal_directory *d, const char *name, const char *key,
+                  const sd_principal *p, const char *what, GError **error)
+{
+    char *after = name_key(p->name);
+    sd_result result = strcmp(key, after) == 0
+        ? SD_OK
+        : sd_fail(error, SD_ERROR, "directory '%s': %s cannot rename %s",
+                  d->name, what, name);
+    g_free(after);
+    return result;
+}
+
+/* Writes the row of P in the open transaction of C, as MODE says; *ID
+ * its id. */
 static sd_result
 write_row(internal_directory *d, connection *c, const sd_principal *p,
           sd_store_mode mode, const char *key, sqlite3_int64 *id,
@@ -1294,35 +1309,33 @@ merge_principal(internal_directory *d, connection *c, guint index,
                 void *context, GError **error)
 {
     /* The insert first: a new name, as in a bulk load, costs no read. */
-    char *before = name_key(given->name);
+    char *key = name_key(given->name);
     sqlite3_int64 id = 0;
     bool taken = false;
-    sd_result result = insert_principal(d, c, given, before, &id, &taken,
+    sd_result result = insert_principal(d, c, given, key, &id, &taken,
                                         error);
-    if (result != SD_OK || !taken) {
-        g_free(before);
-        return result == SD_OK ? write_parts(d, c, given, id, error)
-                               : result;
-    }
     sd_principal *stored = NULL;
-    result = load_principal(d, c, given->name, &stored, NULL, error);
-    if (result != SD_OK) {
-        g_free(before);
+    if (result == SD_OK && taken) {
+        result = load_principal(d, c, given->name, &stored, &id, error);
         if (result == SD_NOTFOUND)
             result = collides_with_nothing(d, given, error);
-        return result;
     }
-    sd_principal *merged = merge(context, index, stored, given);
+    if (result == SD_OK && stored == NULL) {
+        result = write_parts(d, c, given, id, error);
+    } else if (result == SD_OK) {
+        /* The row is known: replaced in place, as write_row would after
+         * colliding with it again. */
+        sd_principal *merged = merge(context, index, stored, given);
+        result = check_not_renamed(d, given->name, key, merged, "a merge",
+                                   error);
+        if (result == SD_OK)
+            result = update_principal(d, c, merged, key, id, error);
+        if (result == SD_OK)
+            result = write_parts(d, c, merged, id, error);
+        sd_principal_free(merged);
+    }
     sd_principal_free(stored);
-    char *after = name_key(merged->name);
-    if (strcmp(before, after) != 0)
-        result = sd_fail(error, SD_ERROR, "directory '%s': a merge cannot "
-                         "rename %s", d->name, given->name);
-    else
-        result = write_principal(d, c, merged, SD_STORE_UPSERT, error);
-    g_free(before);
-    g_free(after);
-    sd_principal_free(merged);
+    g_free(key);
     return result;
 }
 
@@ -1377,12 +1390,10 @@ internal_store_update(void *state, const char *name,
     if (result == SD_OK) {
         char *before = name_key(p->name);
         result = edit(context, p, error);
-        char *after = result == SD_OK ? name_key(p->name) : NULL;
-        if (result == SD_OK && strcmp(before, after) != 0)
-            result = sd_fail(error, SD_ERROR, "directory '%s': an update "
-                             "cannot rename %s", d->name, name);
+        if (result == SD_OK)
+            result = check_not_renamed(d, name, before, p, "an update",
+                                       error);
         g_free(before);
-        g_free(after);
     }
     if (result == SD_OK)
         result = write_principal(d, c, p, SD_STORE_REPLACE, error);

@@ -9,12 +9,13 @@
  *   stored secrets are written unchanged.  Principals are written in
  *   batches of --batch, each one transaction (sd_directory_store_batch);
  *   a batch the store refuses is retried one principal at a time so
- *   only the offending ones are left out, each reported with FILE:LINE.  A malformed record
- *   is reported with FILE:LINE and skipped; --strict reads the whole file
- *   first and writes nothing unless every record is well-formed, then
- *   writes everything, local domains included, in one transaction
- *   (sd_directory_store_batch): a record the store refuses is named with
- *   FILE:LINE and nothing is left behind.  --dry-run writes nothing.
+ *   only the offending ones are left out, each reported with FILE:LINE.
+ *   A malformed record is reported with FILE:LINE and skipped; --strict
+ *   reads the whole file first and writes nothing unless every record is
+ *   well-formed, then writes everything, local domains included, in one
+ *   transaction (sd_directory_store_batch): a record the store refuses is
+ *   named with FILE:LINE and nothing is left behind.  --dry-run writes
+ *   nothing.
  *   On a terminal, standard error shows a progress bar (records, rate,
  *   ETA); the summary goes to standard output.
  *
