@@ -959,6 +959,58 @@ START_TEST(newer_database_refused)
 }
 END_TEST
 
+/* Ends DB's write transaction a moment later, from another thread. */
+static gpointer
+end_write_later(gpointer db)
+{
+    g_usleep(200 * 1000);
+    return GINT_TO_POINTER(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL));
+}
+
+START_TEST(first_open_waits_for_a_writer)
+{
+    /* A database file still in SQLite's default rollback-journal mode
+     * (as when another process is switching it to WAL too), which
+     * another process is writing when sasldir first opens it: the switch
+     * to WAL must wait for that write, and SQLite does not wait on its
+     * own (the switch upgrades a read lock: "database is locked" at
+     * once). */
+    sqlite3 *other = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "CREATE TABLE unrelated (x);"
+                                  "BEGIN IMMEDIATE;"
+                                  "INSERT INTO unrelated VALUES (1)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    GThread *writer = g_thread_new("writer", end_write_later, other);
+    timeout = "5s";
+    gint64 start = g_get_monotonic_time();
+    char *text = config_text(NULL);
+    GError *error = NULL;
+    registry = load(text, &error);
+    timeout = "300ms";
+    gint64 waited = g_get_monotonic_time() - start;
+    ck_assert_int_eq(GPOINTER_TO_INT(g_thread_join(writer)), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_msg(registry != NULL, "%s", error != NULL ? error->message : "");
+    /* It did wait for the writer; far less than the timeout. */
+    ck_assert_int_ge(waited, 150 * 1000);
+    ck_assert_int_lt(waited, 4000 * 1000);
+    dir = sd_registry_default(registry);
+    ck_assert_int_eq(sd_directory_add_domain(dir, "example.org", NULL),
+                     SD_OK);
+    sqlite3 *check = NULL;
+    sqlite3_stmt *mode = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &check), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(check, "PRAGMA journal_mode", -1,
+                                        &mode, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(mode), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(mode, 0), "wal");
+    sqlite3_finalize(mode);
+    sqlite3_close(check);
+    g_free(text);
+}
+END_TEST
+
 START_TEST(store_section_form)
 {
     char *text = g_strdup_printf(
@@ -1493,6 +1545,7 @@ internal_suite(void)
     tcase_add_test(files, migration_from_version_1);
     tcase_add_test(files, newer_database_refused);
     tcase_add_test(files, store_section_form);
+    tcase_add_test(files, first_open_waits_for_a_writer);
     suite_add_tcase(s, files);
 
     TCase *plain = tcase_create("rules");
